@@ -1,0 +1,36 @@
+"""Item-by-property environments for semantic-development experiments (theory.md section 4).
+
+Every generator returns a `Dataset` whose columns are items: ``inputs`` X (N1 x P, one-hot
+here) and ``targets`` Y (N3 x P).
+
+Fixed tables from the literature:
+    - `four_items`: canary, salmon, oak, rose x 7 properties (S7); singular values
+      sqrt(7), sqrt(3), 1, 1.
+    - `rumelhart`: the Rumelhart / Rogers & McClelland 8-item, 36-attribute table (S8).
+    - `braun_hierarchy`: Braun et al.'s ±1 Haar-like 8 x 8 hierarchy (S5), optionally with
+      broken degeneracies or a reversed last feature.
+
+Tree-structured environments:
+    - `regular_tree`: one membership feature per node of a regular B-ary tree.
+    - `branching_diffusion`: features sampled from the hierarchical branching-diffusion process
+      (S6, theory.md section 4.5), with its exact expected item-item correlation
+      `branching_diffusion_correlation`.
+"""
+
+from semjax.datasets._dataset import Dataset
+from semjax.datasets._tables import braun_hierarchy, four_items, rumelhart
+from semjax.datasets._trees import (
+    branching_diffusion,
+    branching_diffusion_correlation,
+    regular_tree,
+)
+
+__all__ = [
+    "Dataset",
+    "braun_hierarchy",
+    "branching_diffusion",
+    "branching_diffusion_correlation",
+    "four_items",
+    "regular_tree",
+    "rumelhart",
+]

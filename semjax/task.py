@@ -1,0 +1,216 @@
+"""The learning task at the level of correlations, and semjax's conventions (their one home).
+
+Conventions (every module follows these; ``tests/test_task.py`` checks each):
+
+* **Correlations.** For a dataset of P items with inputs X (N1 x P) and targets Y (N3 x P),
+  ``Task.from_dataset`` uses the averaged ("expectation") convention of Saxe, McClelland &
+  Ganguli (2019):
+
+      Σx = X Xᵀ / P,        Σyx = Y Xᵀ / P.
+
+  One-hot items (X = I) are therefore *not* white: Σx = I/P. The theory accepts this case
+  (shared-basis non-white modes, theory.md §2.5), so theory and simulation agree whatever the
+  convention. ``normalise="sum"`` gives the 2014 convention Σx = X Xᵀ, Σyx = Y Xᵀ, which for
+  one-hot items is the seed's experiment ``Task(sigma_yx=Y, sigma_x=I)``.
+* **Loss.** L(W) = (1/2P) Σ_μ ||y_μ − W x_μ||² = ½ tr Σy − tr(Wᵀ Σyx) + ½ tr(W Σx Wᵀ), with
+  W = W_L ⋯ W_1 the network map. Recorded as the *excess* loss L(W) − min L, which needs no
+  Σy: ½ tr((W − T) Σx (W − T)ᵀ) with T = Σyx Σx⁺ (``Task.excess_loss``).
+* **Time.** Gradient flow τ dW_l/dt = −∂L/∂W_l with time measured in units of τ (τ = 1). One
+  Euler step advances t by ``dt``; full-batch gradient descent with learning rate η on L is the
+  Euler scheme with dt = η.
+* **Modes.** Σyx = U S Vᵀ (thin SVD, s descending). The strength of mode α of a network is
+  a_α = u_αᵀ W Σx v_α, the projection of the network's estimate Σ̂yx = W Σx on the task's fixed
+  singular vectors, never a re-sorted fresh SVD. At the optimum W Σx = Σyx so a_α → s_α.
+* **Signs.** Singular vectors are returned with a deterministic sign: in each v_α the first
+  entry whose magnitude is within 1e-6 (relative) of the largest is positive, and u_α follows
+  so that U S Vᵀ is unchanged. Degenerate singular values leave the basis of their subspace
+  arbitrary; compare such modes as subspaces.
+
+References:
+    A. M. Saxe, J. L. McClelland, S. Ganguli, "A mathematical theory of semantic development in
+    deep neural networks", PNAS 116(23):11537 (2019). A. M. Saxe et al., "Exact solutions to the
+    nonlinear dynamics of learning in deep linear neural networks", ICLR (2014).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from semjax import _validation
+
+_NORMALISATIONS = ("mean", "sum")
+
+
+class Modes(NamedTuple):
+    """Thin SVD Σyx = U diag(s) Vᵀ with the sign convention of this module.
+
+    Attributes:
+        U: feature synthesizers, shape (N3, r), r = min(N1, N3).
+        s: singular values, descending, shape (r,).
+        V: object analyzers, shape (N1, r).
+    """
+
+    U: np.ndarray
+    s: np.ndarray
+    V: np.ndarray
+
+
+def fix_signs(U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flip the signs of paired columns so that each column of V has its first near-largest
+    entry positive (the convention stated in this module's docstring)."""
+    magnitude = np.abs(V)
+    leading = np.argmax(magnitude >= magnitude.max(axis=0, keepdims=True) * (1 - 1e-6), axis=0)
+    signs = np.sign(V[leading, np.arange(V.shape[1])])
+    signs[signs == 0] = 1.0
+    return U * signs, V * signs
+
+
+@functools.partial(
+    jax.tree_util.register_dataclass,
+    data_fields=("sigma_yx", "sigma_x", "inputs"),
+    meta_fields=("item_names", "property_names"),
+)
+@dataclasses.dataclass(frozen=True, eq=False)
+class Task:
+    """A learning task given by its input-output and input correlations.
+
+    Construction does no work, so a `Task` can pass through `jax.jit` and `jax.vmap` as a pytree;
+    `Task.validated` (called by every public entry point, on the host, before tracing) checks
+    the arrays, resolves the defaults and raises errors that name the argument.
+
+    Attributes:
+        sigma_yx: Σyx, shape (N3, N1).
+        sigma_x: Σx, shape (N1, N1), symmetric positive semi-definite; ``None`` means the
+            identity (white inputs).
+        inputs: the items' input vectors X (N1 x P), used by item-level read-outs such as the
+            hidden similarity (W1 X)ᵀ(W1 X); ``None`` means one-hot items (X = I, P = N1).
+        item_names: names of the items (columns of X); default ``item0, item1, ...``.
+        property_names: names of the outputs (rows of Σyx); default ``property0, ...``.
+    """
+
+    sigma_yx: np.ndarray
+    sigma_x: np.ndarray | None = None
+    inputs: np.ndarray | None = None
+    item_names: tuple[str, ...] | None = None
+    property_names: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_dataset(cls, dataset, *, normalise: str = "mean") -> "Task":
+        """Correlations of a `semjax.datasets.Dataset` under the stated normalisation.
+
+        Args:
+            dataset: a `Dataset` with ``inputs`` X (N1 x P) and ``targets`` Y (N3 x P).
+            normalise: ``"mean"`` (default, Σx = XXᵀ/P, Σyx = YXᵀ/P, the 2019 paper's
+                expectation convention) or ``"sum"`` (Σx = XXᵀ, Σyx = YXᵀ, the 2014 paper's
+                and the seed's).
+        """
+        _validation.choice("normalise", normalise, _NORMALISATIONS)
+        X = _validation.finite_matrix("dataset.inputs", dataset.inputs)
+        Y = _validation.finite_matrix("dataset.targets", dataset.targets, shape=(None, X.shape[1]))
+        scale = 1.0 / X.shape[1] if normalise == "mean" else 1.0
+        return cls(
+            sigma_yx=scale * Y @ X.T,
+            sigma_x=scale * X @ X.T,
+            inputs=X,
+            item_names=tuple(dataset.item_names),
+            property_names=tuple(dataset.property_names),
+        ).validated()
+
+    def validated(self) -> "Task":
+        """Return a copy with numpy float64 arrays and defaults filled in, or raise.
+
+        Raises:
+            ValueError: non-finite or mis-shaped arrays, an asymmetric or indefinite Σx, or a
+                wrong number of names; the message names the argument and the fix.
+        """
+        sigma_yx = _validation.finite_matrix("sigma_yx", self.sigma_yx)
+        n_out, n_in = sigma_yx.shape
+        if self.sigma_x is None:
+            sigma_x = np.eye(n_in)
+        else:
+            sigma_x = _validation.finite_matrix("sigma_x", self.sigma_x, shape=(n_in, n_in))
+            if not np.allclose(sigma_x, sigma_x.T, rtol=1e-10, atol=1e-12 * np.abs(sigma_x).max()):
+                raise ValueError("sigma_x must be symmetric (it is an input correlation X Xᵀ/P).")
+            smallest = np.linalg.eigvalsh(sigma_x).min()
+            if smallest < -1e-10 * np.abs(sigma_x).max():
+                raise ValueError(
+                    f"sigma_x must be positive semi-definite; its smallest eigenvalue is "
+                    f"{smallest:.3g}. Build it as X Xᵀ/P from the items' inputs.")
+        inputs = (np.eye(n_in) if self.inputs is None
+                  else _validation.finite_matrix("inputs", self.inputs, shape=(n_in, None)))
+        return Task(
+            sigma_yx=sigma_yx,
+            sigma_x=sigma_x,
+            inputs=inputs,
+            item_names=_validation.names("item_names", self.item_names, inputs.shape[1], "item"),
+            property_names=_validation.names("property_names", self.property_names, n_out,
+                                             "property"),
+        )
+
+    @property
+    def n_in(self) -> int:
+        """N1, the input dimension."""
+        return np.shape(self.sigma_yx)[1]
+
+    @property
+    def n_out(self) -> int:
+        """N3, the output dimension."""
+        return np.shape(self.sigma_yx)[0]
+
+    @property
+    def n_modes(self) -> int:
+        """r = min(N1, N3), the number of modes recorded."""
+        return min(self.n_in, self.n_out)
+
+    @functools.cached_property
+    def checked(self) -> "Task":
+        """`validated()`, computed once per instance (host-side)."""
+        return self.validated()
+
+    @functools.cached_property
+    def modes(self) -> Modes:
+        """Σyx = U diag(s) Vᵀ with deterministic signs (host-side, float64)."""
+        task = self.checked
+        U, s, Vt = np.linalg.svd(task.sigma_yx, full_matrices=False)
+        U, V = fix_signs(U, Vt.T)
+        return Modes(U=U, s=s, V=V)
+
+    @functools.cached_property
+    def target_map(self) -> np.ndarray:
+        """T = Σyx Σx⁺, the map the network converges to (min-norm least squares)."""
+        task = self.checked
+        return task.sigma_yx @ np.linalg.pinv(task.sigma_x, rcond=1e-12, hermitian=True)
+
+    @property
+    def is_white(self) -> bool:
+        """Whether Σx is the identity (to 1e-12): the condition of the closed forms of §2.2."""
+        sigma_x = self.checked.sigma_x
+        return bool(np.allclose(sigma_x, np.eye(self.n_in), rtol=0, atol=1e-12))
+
+    def excess_loss(self, network_map):
+        """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ) for maps of shape (..., N3, N1).
+
+        Works on numpy and jax arrays (traceable), broadcasting over leading axes.
+        """
+        task = self.checked
+        xp = np if isinstance(network_map, np.ndarray) else jax.numpy
+        residual = network_map - xp.asarray(self.target_map, dtype=network_map.dtype)
+        sigma_x = xp.asarray(task.sigma_x, dtype=network_map.dtype)
+        return 0.5 * xp.einsum("...ij,jk,...ik->...", residual, sigma_x, residual)
+
+    def mode_strengths(self, network_map):
+        """a_α = u_αᵀ W Σx v_α for maps of shape (..., N3, N1); returns (..., r)."""
+        task = self.checked
+        U, _, V = self.modes
+        xp = np if isinstance(network_map, np.ndarray) else jax.numpy
+        dtype = network_map.dtype
+        right = xp.asarray(task.sigma_x @ V, dtype=dtype)
+        return xp.einsum("ia,...ij,ja->...a", xp.asarray(U, dtype=dtype), network_map, right)
+
+    def __repr__(self) -> str:
+        return f"Task(n_in={self.n_in}, n_out={self.n_out})"

@@ -1,0 +1,203 @@
+"""Trajectory: the one object that simulation and theory both produce and every analysis reads.
+
+A `Trajectory` holds recorded fields on a common time grid ``t`` (in units of τ, see
+`semjax.task`) with named leading batch axes, e.g. ``("scale", "seed")`` for a sweep over init
+scales and random seeds. Field shapes:
+
+====================  =====================================================
+``t``                 (time,)
+``modes``             (*batch, time, r)      a_α(t) = u_αᵀ W(t) Σx v_α
+``loss``              (*batch, time)         excess loss L(W(t)) − min L
+``finite``            (*batch,)              False where the run produced inf/NaN
+``product``           (*batch, time, N3, N1) the network map W(t) = W_L ⋯ W_1
+``hidden_gram``       (*batch, time, P, P)   (W_1 X)ᵀ (W_1 X), the items' hidden similarity
+``singular_values``   (*batch, time, r)      singular values of W(t) Σx, descending
+``weights``           tuple of (*batch, time, n_{l+1}, n_l), one per layer
+====================  =====================================================
+
+Unrecorded fields are ``None``. ``coords`` maps each batch-axis name to the values along it
+(init scales, seed indices).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+from collections.abc import Mapping
+
+import jax
+import numpy as np
+
+FORMAT_NAME = "semjax.Trajectory"
+FORMAT_VERSION = 1
+_ARRAY_FIELDS = ("modes", "loss", "product", "hidden_gram", "singular_values")
+
+
+def _freeze(info: Mapping) -> tuple:
+    """A hashable, JSON-able form of a metadata mapping (sorted key/value pairs)."""
+    def freeze_value(value):
+        if isinstance(value, (list, tuple)):
+            return tuple(freeze_value(v) for v in value)
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+    return tuple(sorted((str(k), freeze_value(v)) for k, v in info.items()))
+
+
+@functools.partial(
+    jax.tree_util.register_dataclass,
+    data_fields=("t", "finite", "coords", *_ARRAY_FIELDS, "weights"),
+    meta_fields=("batch_axes", "info_items"),
+)
+@dataclasses.dataclass(frozen=True, eq=False)
+class Trajectory:
+    """Recorded learning dynamics with named batch axes (see the module docstring for shapes).
+
+    Attributes:
+        t: recording times in units of τ.
+        finite: per-run flag, False where any recorded value or the final weights are not
+            finite (a diverged run).
+        coords: batch-axis name → values along that axis.
+        modes, loss, product, hidden_gram, singular_values, weights: recorded fields or None.
+        batch_axes: names of the leading batch axes, outermost first.
+        info_items: metadata as sorted (key, value) pairs; read it as the dict `info`.
+    """
+
+    t: np.ndarray
+    finite: np.ndarray
+    coords: dict
+    modes: np.ndarray | None = None
+    loss: np.ndarray | None = None
+    product: np.ndarray | None = None
+    hidden_gram: np.ndarray | None = None
+    singular_values: np.ndarray | None = None
+    weights: tuple | None = None
+    batch_axes: tuple[str, ...] = ()
+    info_items: tuple = ()
+
+    @classmethod
+    def create(cls, *, t, finite, coords=None, batch_axes=(), info=None, **fields) -> "Trajectory":
+        """Build a trajectory, checking that every field agrees with ``batch_axes`` and ``t``.
+
+        Raises:
+            ValueError: a field's leading shape disagrees with the batch axes or time grid.
+        """
+        batch_axes = tuple(batch_axes)
+        coords = dict(coords or {})
+        finite = np.asarray(finite, dtype=bool)
+        if finite.ndim != len(batch_axes):
+            raise ValueError(f"finite has shape {finite.shape} but batch_axes={batch_axes}.")
+        for name, size in zip(batch_axes, finite.shape):
+            coords.setdefault(name, np.arange(size))
+            if len(coords[name]) != size:
+                raise ValueError(f"coords[{name!r}] has {len(coords[name])} values; axis has {size}.")
+        t = np.asarray(t)
+        expected = (*finite.shape, t.shape[0])
+        for name, value in fields.items():
+            arrays = value if name == "weights" and value is not None else (value,)
+            for array in arrays:
+                if array is not None and tuple(np.shape(array)[:len(expected)]) != expected:
+                    raise ValueError(f"{name} has shape {np.shape(array)}; its leading axes must "
+                                     f"be (*batch, time) = {expected}.")
+        if fields.get("weights") is not None:
+            fields["weights"] = tuple(fields["weights"])
+        return cls(t=t, finite=finite, coords=coords, batch_axes=batch_axes,
+                   info_items=_freeze(info or {}), **fields)
+
+    @property
+    def info(self) -> dict:
+        """Metadata (how the trajectory was made) as a dict."""
+        return dict(self.info_items)
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Sizes of the batch axes, in the order of ``batch_axes``."""
+        return tuple(np.shape(self.finite))
+
+    @property
+    def failed(self) -> list[tuple[int, ...]]:
+        """Batch indices of the runs whose ``finite`` flag is False."""
+        return [tuple(int(i) for i in index) for index in np.argwhere(~np.asarray(self.finite))]
+
+    def describe_runs(self, indices) -> str:
+        """Human-readable labels of runs, e.g. ``"(scale=0.5, seed=3)"``."""
+        labels = []
+        for index in indices:
+            parts = [f"{axis}={np.asarray(self.coords[axis])[i]}"
+                     for axis, i in zip(self.batch_axes, index)]
+            labels.append("(" + ", ".join(parts) + ")")
+        return ", ".join(labels)
+
+    def select(self, **indices: int) -> "Trajectory":
+        """Index batch axes by name, e.g. ``traj.select(scale=0, seed=3)``; axes indexed by an
+        int are dropped.
+
+        Raises:
+            ValueError: an unknown axis name.
+        """
+        unknown = set(indices) - set(self.batch_axes)
+        if unknown:
+            raise ValueError(f"unknown batch axes {sorted(unknown)}; this trajectory has "
+                             f"{self.batch_axes}.")
+        index = tuple(indices.get(axis, slice(None)) for axis in self.batch_axes)
+        kept = tuple(a for a in self.batch_axes if not isinstance(indices.get(a), (int, np.integer)))
+        coords = {a: np.asarray(self.coords[a])[indices.get(a, slice(None))] for a in kept}
+        take = lambda x: None if x is None else np.asarray(x)[index]  # noqa: E731
+        fields = {name: take(getattr(self, name)) for name in _ARRAY_FIELDS}
+        weights = None if self.weights is None else tuple(take(w) for w in self.weights)
+        return Trajectory(t=self.t, finite=np.asarray(self.finite)[index], coords=coords,
+                          weights=weights, batch_axes=kept, info_items=self.info_items, **fields)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the trajectory to a self-describing ``.npz`` file (arrays + JSON metadata).
+
+        The file holds one array per recorded field (``weights_0``, ``weights_1``, ... for the
+        layers, ``coord_<axis>`` for coordinates) and a JSON string ``__semjax__`` with the
+        format name, version, batch axes and ``info``. It loads without pickle.
+        """
+        arrays = {"t": np.asarray(self.t), "finite": np.asarray(self.finite)}
+        arrays.update({name: np.asarray(getattr(self, name)) for name in _ARRAY_FIELDS
+                       if getattr(self, name) is not None})
+        for layer, weight in enumerate(self.weights or ()):
+            arrays[f"weights_{layer}"] = np.asarray(weight)
+        for axis, values in self.coords.items():
+            arrays[f"coord_{axis}"] = np.asarray(values)
+        header = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
+                  "batch_axes": list(self.batch_axes), "coords": list(self.coords),
+                  "n_layers": None if self.weights is None else len(self.weights),
+                  "info": self.info}
+        arrays["__semjax__"] = np.asarray(json.dumps(header))
+        with open(path, "wb") as file:
+            np.savez_compressed(file, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Trajectory":
+        """Read a file written by `save`.
+
+        Raises:
+            ValueError: the file is not a semjax trajectory, or is of a newer format version.
+        """
+        with np.load(path, allow_pickle=False) as data:
+            if "__semjax__" not in data.files:
+                raise ValueError(f"{os.fspath(path)!r} is not a semjax Trajectory file.")
+            header = json.loads(str(data["__semjax__"]))
+            if header.get("format") != FORMAT_NAME or header.get("version", 0) > FORMAT_VERSION:
+                raise ValueError(f"{os.fspath(path)!r} has format {header.get('format')} version "
+                                 f"{header.get('version')}; this semjax reads version "
+                                 f"{FORMAT_VERSION}. Upgrade semjax.")
+            fields = {name: data[name] for name in _ARRAY_FIELDS if name in data.files}
+            n_layers = header["n_layers"]
+            weights = None if n_layers is None else tuple(data[f"weights_{i}"]
+                                                          for i in range(n_layers))
+            coords = {axis: data[f"coord_{axis}"] for axis in header["coords"]}
+            return cls(t=data["t"], finite=data["finite"], coords=coords, weights=weights,
+                       batch_axes=tuple(header["batch_axes"]), info_items=_freeze(header["info"]),
+                       **fields)
+
+    def __repr__(self) -> str:
+        recorded = [name for name in (*_ARRAY_FIELDS, "weights") if getattr(self, name) is not None]
+        axes = ", ".join(f"{a}={n}" for a, n in zip(self.batch_axes, self.batch_shape))
+        return (f"Trajectory(batch=({axes}), n_times={len(self.t)}, t=[{float(self.t[0]):g}, "
+                f"{float(self.t[-1]):g}], fields={recorded}, failed={len(self.failed)})")
