@@ -235,7 +235,7 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
                                               config=config)
 
     def unflatten(array):
-        return np.asarray(array).reshape(*batch_shape, *np.shape(array)[1:])
+        return np.asarray(array).reshape((*batch_shape, *np.shape(array)[1:]))
 
     fields = {name: unflatten(records[name]) for name in record if name != "weights"}
     if "weights" in record:

@@ -1,0 +1,274 @@
+"""The gradient-flow engine: vector field, the seed's loop, invariants, batching, compilation,
+initialisations and failure reporting."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from semjax import SimulationDiverged, Task, simulate
+from semjax.dynamics import TaskArrays, layer_shapes, vector_field
+from tests.conftest import SEED_MATRIX
+
+
+def _task_arrays(task):
+    checked = task.checked
+    U, _, V = task.modes
+    return TaskArrays(checked.sigma_yx, checked.sigma_x, task.target_map, U,
+                      checked.sigma_x @ V, checked.inputs)
+
+
+@pytest.mark.parametrize("hidden", [(), (5,), (5, 3), (4, 6, 2)])
+def test_vector_field_is_minus_gradient_of_the_loss(nonwhite_task, hidden):
+    """dW_l/dt = −∂L/∂W_l with L = ½tr(WΣxWᵀ) − tr(WᵀΣyx) (+const), for every depth."""
+    shapes = layer_shapes(nonwhite_task.n_in, hidden, nonwhite_task.n_out)
+    keys = jax.random.split(jax.random.key(0), len(shapes))
+    weights = tuple(jax.random.normal(k, s, jnp.float64) for k, s in zip(keys, shapes))
+    arrays = _task_arrays(nonwhite_task)
+
+    def loss(ws):
+        W = ws[0]
+        for w in ws[1:]:
+            W = w @ W
+        return 0.5 * jnp.trace(W @ arrays.sigma_x @ W.T) - jnp.trace(W.T @ arrays.sigma_yx)
+
+    gradients = jax.grad(loss)(weights)
+    for field, gradient in zip(vector_field(weights, arrays, white=False), gradients):
+        np.testing.assert_allclose(field, -gradient, rtol=1e-12, atol=1e-12)
+
+
+def _seed_loop(w_1, w_2, n_steps, dt=0.005):
+    """The seed's deep loop, transcribed line by line (Σx = I, per-step SVD)."""
+    s_yx, s_x = SEED_MATRIX, np.eye(4)
+    A = np.zeros((n_steps, 4))
+    for t in range(n_steps):
+        D = s_yx - w_2 @ w_1 @ s_x
+        dw_1 = (w_2.T @ D) * dt
+        dw_2 = (D @ w_1.T) * dt
+        w_1 += dw_1
+        w_2 += dw_2
+        s_yx_hat = w_2 @ w_1 @ s_x
+        u, a, v = np.linalg.svd(s_yx_hat)
+        A[t] += a
+    return A, w_1, w_2
+
+
+def _seed_shallow_loop(w_s, n_steps, dt=0.005):
+    """The seed's shallow loop, transcribed line by line."""
+    s_yx, s_x = SEED_MATRIX, np.eye(4)
+    A = np.zeros((n_steps, 4))
+    for t in range(n_steps):
+        dw_s = (s_yx - w_s @ s_x) * dt
+        w_s += dw_s
+        s_yx_hat = w_s @ s_x
+        u, a, v = np.linalg.svd(s_yx_hat)
+        A[t] += a
+    return A, w_s
+
+
+def test_deep_euler_equals_the_seed_loop(seed_task):
+    rng = np.random.RandomState(0)
+    w_1, w_2 = 1e-2 * rng.rand(16, 4), 1e-2 * rng.rand(7, 16)
+    run = simulate(seed_task, hidden=16, n_steps=1500, dt=0.005, init=(w_1, w_2),
+                   record=("singular_values", "weights"), dtype="float64")
+    A, w_1_end, w_2_end = _seed_loop(w_1.copy(), w_2.copy(), 1500)
+    assert run.batch_axes == () and run.t[-1] == pytest.approx(7.5)
+    np.testing.assert_allclose(run.singular_values[1:], A, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.weights[0][-1], w_1_end, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.weights[1][-1], w_2_end, rtol=0, atol=1e-12)
+
+
+def test_shallow_euler_equals_the_seed_loop(seed_task):
+    w_s = 1e-2 * np.random.RandomState(1).rand(7, 4)
+    run = simulate(seed_task, depth=1, n_steps=1000, dt=0.005, init=(w_s,),
+                   record=("singular_values", "product"), dtype="float64")
+    A, w_end = _seed_shallow_loop(w_s.copy(), 1000)
+    np.testing.assert_allclose(run.singular_values[1:], A, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(run.product[-1], w_end, rtol=0, atol=1e-12)
+
+
+def _imbalance_drift(run):
+    """max_t ||C_l(t) − C_l(0)||_max over layers, C_l = W_{l+1}ᵀW_{l+1} − W_lW_lᵀ."""
+    drifts = []
+    for lower, upper in zip(run.weights[:-1], run.weights[1:]):
+        C = (np.einsum("...ji,...jk->...ik", upper, upper)
+             - np.einsum("...ij,...kj->...ik", lower, lower))
+        drifts.append(np.abs(C - C[..., :1, :, :]).max())
+    return max(drifts)
+
+
+@pytest.mark.parametrize("hidden", [8, (6, 5)])
+@pytest.mark.parametrize("method, dts, order", [("euler", (0.02, 0.01, 0.005), 1.0),
+                                                ("rk4", (0.04, 0.02, 0.01), 4.0)])
+def test_imbalance_is_conserved_up_to_the_integrators_order(nonwhite_task, hidden, method, dts,
+                                                            order):
+    """d/dt (W_{l+1}ᵀW_{l+1} − W_lW_lᵀ) = 0 under gradient flow, so a discretisation's drift of
+    the imbalance is its truncation error: O(dt) for Euler, O(dt⁴) for RK4."""
+    common = dict(hidden=hidden, depth=2 if isinstance(hidden, int) else 3, t_max=4.0,
+                  init="gaussian", init_scale=0.4, n_seeds=2, record=("weights",),
+                  dtype="float64", method=method)
+    drifts = np.array([_imbalance_drift(simulate(nonwhite_task, dt=dt, **common)) for dt in dts])
+    measured = np.polyfit(np.log(dts), np.log(drifts), 1)[0]
+    assert drifts[-1] > 1e-10  # a truncation error, well above roundoff
+    assert abs(measured - order) < (0.2 if order == 1 else 0.5), (drifts, measured)
+
+
+def test_batched_runs_equal_single_runs(seed_task):
+    common = dict(hidden=6, t_max=2.0, dt=0.01, init="gaussian", dtype="float64",
+                  record=("modes", "loss"))
+    batch = simulate(seed_task, init_scale=[0.05, 0.2], n_seeds=3, key=7, **common)
+    assert batch.batch_axes == ("scale", "seed") and batch.modes.shape == (2, 3, 201, 4)
+    for i, scale in enumerate([0.05, 0.2]):
+        for seed in range(3):
+            key = jax.random.fold_in(jax.random.key(7), seed)
+            single = simulate(seed_task, init_scale=scale, keys=key[None], **common)
+            np.testing.assert_allclose(batch.modes[i, seed], single.modes[0], rtol=1e-12,
+                                       atol=1e-14)
+            np.testing.assert_allclose(batch.loss[i, seed], single.loss[0], rtol=1e-12,
+                                       atol=1e-14)
+
+
+def test_seed_results_do_not_depend_on_batch_size(seed_task):
+    common = dict(hidden=5, n_steps=20, dt=0.01, init="orthogonal", init_scale=0.3,
+                  record=("weights",))
+    small, large = simulate(seed_task, n_seeds=2, **common), simulate(seed_task, n_seeds=9,
+                                                                       **common)
+    np.testing.assert_array_equal(small.weights[0][:, 0], large.weights[0][:2, 0])
+
+
+def test_changing_dt_scale_or_key_does_not_recompile(seed_task):
+    compiles = []
+
+    def listener(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(event)
+
+    common = dict(hidden=16, n_steps=50, n_seeds=4, init="gaussian", record=("modes", "loss"))
+    simulate(seed_task, dt=0.01, init_scale=[0.1, 0.01], key=0, **common)  # warm-up
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        first = simulate(seed_task, dt=0.02, init_scale=[0.2, 0.03], key=1, **common)
+        simulate(seed_task, dt=0.005, init_scale=[1e-3, 0.5], key=jax.random.key(5), **common)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert first.finite.all()
+    assert compiles == [], f"{len(compiles)} compilations when only numbers changed"
+
+
+def test_aligned_init_is_decoupled_with_the_given_strength(seed_task):
+    for depth, hidden in [(1, None), (2, 16), (3, (9, 5))]:
+        run = simulate(seed_task, depth=depth, hidden=hidden, n_steps=1, dt=1e-3,
+                       init="aligned", init_scale=0.01, n_seeds=2, record=("product",),
+                       dtype="float64")
+        U, _, V = seed_task.modes
+        np.testing.assert_allclose(U.T @ run.product[:, 0] @ V, np.broadcast_to(
+            0.01 * np.eye(4), (2, 4, 4)), atol=1e-14)
+
+
+@pytest.mark.parametrize("init, lam, hidden", [("lambda_balanced", 0.7, 5),
+                                               ("lambda_balanced", -0.4, 3),
+                                               ("aligned", 1.3, 4), ("aligned", 0.0, 16)])
+def test_lambda_balanced_starts(seed_task, init, lam, hidden):
+    run = simulate(seed_task, hidden=hidden, n_steps=1, dt=1e-3, init=init, init_scale=0.2,
+                   lam=lam, n_seeds=2, record=("weights", "product"), dtype="float64")
+    W1, W2 = run.weights[0][:, 0], run.weights[1][:, 0]
+    imbalance = np.swapaxes(W2, 1, 2) @ W2 - W1 @ np.swapaxes(W1, 1, 2)
+    np.testing.assert_allclose(imbalance, np.broadcast_to(lam * np.eye(hidden), imbalance.shape),
+                               atol=1e-13)
+    singular = np.linalg.svd(run.product[:, 0], compute_uv=False)
+    n_paired = min(4, hidden)
+    np.testing.assert_allclose(singular[:, :n_paired], 0.2, rtol=1e-12)
+    if init == "aligned":
+        U, _, V = seed_task.modes
+        np.testing.assert_allclose(np.diagonal(U.T @ run.product[:, 0] @ V, axis1=1, axis2=2),
+                                   0.2, rtol=1e-12)
+
+
+def test_orthogonal_and_gaussian_scales(seed_task):
+    run = simulate(seed_task, hidden=16, n_steps=1, dt=1e-3, init="orthogonal", init_scale=0.5,
+                   n_seeds=2, record=("weights",), dtype="float64")
+    W1 = run.weights[0][:, 0]  # (2, 16, 4): orthonormal columns times 0.5
+    np.testing.assert_allclose(np.swapaxes(W1, 1, 2) @ W1, np.broadcast_to(0.25 * np.eye(4),
+                                                                           (2, 4, 4)), atol=1e-14)
+    run = simulate(seed_task, hidden=200, n_steps=1, dt=1e-3, init="gaussian", init_scale=0.1,
+                   record=("weights",), dtype="float64")
+    assert np.std(run.weights[1][0, 0]) == pytest.approx(0.1, rel=0.05)
+
+
+def test_recorded_readouts_match_their_definitions(nonwhite_task):
+    run = simulate(nonwhite_task, hidden=5, n_steps=30, dt=0.02, init="gaussian", init_scale=0.3,
+                   record=("modes", "loss", "product", "hidden_gram", "singular_values",
+                           "weights"), dtype="float64")
+    W = run.product[0]
+    np.testing.assert_allclose(W, run.weights[1][0] @ run.weights[0][0], atol=1e-14)
+    np.testing.assert_allclose(run.modes[0], nonwhite_task.mode_strengths(W), atol=1e-13)
+    np.testing.assert_allclose(run.loss[0], nonwhite_task.excess_loss(W), atol=1e-13)
+    hidden = run.weights[0][0] @ nonwhite_task.inputs
+    np.testing.assert_allclose(run.hidden_gram[0], np.swapaxes(hidden, 1, 2) @ hidden,
+                               atol=1e-13)
+    np.testing.assert_allclose(
+        run.singular_values[0],
+        np.linalg.svd(W @ nonwhite_task.sigma_x, compute_uv=False), atol=1e-13)
+
+
+def test_record_every_subsamples_the_same_run(seed_task):
+    common = dict(hidden=4, n_steps=40, dt=0.05, init="gaussian", init_scale=0.1,
+                  dtype="float64")
+    every = simulate(seed_task, **common)
+    sparse = simulate(seed_task, record_every=10, **common)
+    np.testing.assert_allclose(sparse.t, every.t[::10])
+    np.testing.assert_allclose(sparse.modes, every.modes[:, ::10], rtol=1e-12, atol=1e-15)
+
+
+def test_divergence_is_reported_and_finite_runs_are_kept(seed_task):
+    common = dict(hidden=8, n_steps=400, dt=0.3, init="gaussian", n_seeds=2)
+    with pytest.raises(SimulationDiverged, match=r"2 of 4 runs diverged.*scale=3\.0") as caught:
+        simulate(seed_task, init_scale=[1e-2, 3.0], **common)
+    assert isinstance(caught.value, FloatingPointError)
+    kept = caught.value.trajectory
+    assert caught.value.failed == [(1, 0), (1, 1)]
+    assert kept.finite.tolist() == [[True, True], [False, False]]
+    assert np.all(np.isfinite(kept.modes[0]))
+    quiet = simulate(seed_task, init_scale=[1e-2, 3.0], throw=False, **common)
+    np.testing.assert_array_equal(quiet.modes[0], kept.modes[0])
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(dt=0.0), ValueError, "dt must be a finite number > 0"),
+    (dict(dt=-0.1), ValueError, "dt must be"),
+    (dict(depth=0), ValueError, "depth must be an integer >= 1"),
+    (dict(hidden=0), ValueError, "hidden must be an integer >= 1"),
+    (dict(hidden=(4, 4)), ValueError, "hidden must give 1 widths"),
+    (dict(init="xavier"), ValueError, "init must be one of"),
+    (dict(method="rk45"), ValueError, "method must be one of"),
+    (dict(record=("modes", "gradients")), ValueError, "record must be one of"),
+    (dict(init_scale=None), ValueError, "needs init_scale"),
+    (dict(init_scale=[[0.1]]), ValueError, "init_scale must be"),
+    (dict(init_scale=float("nan")), ValueError, "init_scale must be"),
+    (dict(t_max=None), ValueError, "exactly one of t_max"),
+    (dict(n_steps=10), ValueError, "exactly one of t_max"),
+    (dict(lam=0.5), ValueError, "lam=0.5 applies to depth=2 with init='aligned'"),
+    (dict(init="lambda_balanced", lam=0.5, hidden=9), ValueError, "needs hidden ≤ N3=7"),
+    (dict(init=(np.zeros((3, 4)), np.zeros((7, 3))), init_scale=None), ValueError, r"init\[0\] must have shape"),
+    (dict(init=(np.zeros((16, 4)),), init_scale=None), ValueError, "init gives 1 weight matrices"),
+    (dict(init=(np.zeros((16, 4)), np.zeros((7, 16)))), ValueError, "init_scale applies to named"),
+    (dict(key="zero"), TypeError, "key must be a JAX PRNG key"),
+    (dict(n_seeds=0), ValueError, "n_seeds must be an integer >= 1"),
+    (dict(record_every=0), ValueError, "record_every must be"),
+    (dict(dtype="float16"), ValueError, "dtype must be one of"),
+])
+def test_bad_arguments_name_themselves(seed_task, kwargs, error, match):
+    arguments = dict(hidden=16, t_max=1.0, dt=0.01, init="gaussian", init_scale=0.01)
+    arguments.update(kwargs)
+    with pytest.raises(error, match=match):
+        simulate(seed_task, **arguments)
+
+
+def test_task_argument_must_be_a_task():
+    with pytest.raises(TypeError, match="task must be a semjax.Task"):
+        simulate(SEED_MATRIX, hidden=4, t_max=1.0, dt=0.1, init_scale=0.1)
+
+
+def test_nonfinite_task_is_rejected_before_compiling():
+    with pytest.raises(ValueError, match="sigma_yx must be finite"):
+        simulate(Task(np.array([[1.0, np.inf]])), hidden=2, t_max=1.0, dt=0.1, init_scale=0.1)
