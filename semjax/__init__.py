@@ -4,6 +4,7 @@ Saxe, McClelland & Ganguli, "A mathematical theory of semantic development in de
 networks", PNAS (2019). Conventions: `semjax.task`.
 """
 
+from semjax import analysis as analysis
 from semjax import datasets as datasets
 from semjax import dynamics as dynamics
 from semjax import theory as theory

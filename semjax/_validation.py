@@ -29,7 +29,8 @@ def finite_matrix(name: str, value, *, shape: tuple[int | None, int | None] | No
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a real matrix; got {_describe(value)} ({error}).") from None
+        raise TypeError(
+            f"{name} must be a real matrix; got {_describe(value)} ({error}).") from None
     if array.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D matrix; got an array of shape {array.shape}. "
@@ -116,12 +117,14 @@ def names(name: str, value, length: int, default_prefix: str) -> tuple[str, ...]
         raise TypeError(f"{name} must be a sequence of {length} strings; got {_describe(value)}.")
     result = tuple(str(v) for v in value)
     if len(result) != length:
-        raise ValueError(f"{name} must have {length} entries (one per row/column); got {len(result)}.")
+        raise ValueError(
+            f"{name} must have {length} entries (one per row/column); got {len(result)}.")
     return result
 
 
 def choice(name: str, value, options: Sequence[str]) -> str:
     """Return ``value`` if it is one of ``options``, or raise listing them."""
     if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}; got {_describe(value)}.")
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, options))}; got {_describe(value)}.")
     return value

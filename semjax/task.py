@@ -100,7 +100,7 @@ class Task:
     property_names: tuple[str, ...] | None = None
 
     @classmethod
-    def from_dataset(cls, dataset, *, normalise: str = "mean") -> "Task":
+    def from_dataset(cls, dataset, *, normalise: str = "mean") -> Task:
         """Correlations of a `semjax.datasets.Dataset` under the stated normalisation.
 
         Args:
@@ -121,7 +121,7 @@ class Task:
             property_names=tuple(dataset.property_names),
         ).validated()
 
-    def validated(self) -> "Task":
+    def validated(self) -> Task:
         """Return a copy with numpy float64 arrays and defaults filled in, or raise.
 
         Raises:
@@ -168,7 +168,7 @@ class Task:
         return min(self.n_in, self.n_out)
 
     @functools.cached_property
-    def checked(self) -> "Task":
+    def checked(self) -> Task:
         """`validated()`, computed once per instance (host-side)."""
         return self.validated()
 

@@ -78,7 +78,7 @@ class Trajectory:
     info_items: tuple = ()
 
     @classmethod
-    def create(cls, *, t, finite, coords=None, batch_axes=(), info=None, **fields) -> "Trajectory":
+    def create(cls, *, t, finite, coords=None, batch_axes=(), info=None, **fields) -> Trajectory:
         """Build a trajectory, checking that every field agrees with ``batch_axes`` and ``t``.
 
         Raises:
@@ -92,7 +92,8 @@ class Trajectory:
         for name, size in zip(batch_axes, finite.shape):
             coords.setdefault(name, np.arange(size))
             if len(coords[name]) != size:
-                raise ValueError(f"coords[{name!r}] has {len(coords[name])} values; axis has {size}.")
+                raise ValueError(
+                    f"coords[{name!r}] has {len(coords[name])} values; axis has {size}.")
         t = np.asarray(t)
         expected = (*finite.shape, t.shape[0])
         for name, value in fields.items():
@@ -130,7 +131,7 @@ class Trajectory:
             labels.append("(" + ", ".join(parts) + ")")
         return ", ".join(labels)
 
-    def select(self, **indices: int) -> "Trajectory":
+    def select(self, **indices: int) -> Trajectory:
         """Index batch axes by name, e.g. ``traj.select(scale=0, seed=3)``; axes indexed by an
         int are dropped.
 
@@ -142,7 +143,8 @@ class Trajectory:
             raise ValueError(f"unknown batch axes {sorted(unknown)}; this trajectory has "
                              f"{self.batch_axes}.")
         index = tuple(indices.get(axis, slice(None)) for axis in self.batch_axes)
-        kept = tuple(a for a in self.batch_axes if not isinstance(indices.get(a), (int, np.integer)))
+        kept = tuple(a for a in self.batch_axes
+                     if not isinstance(indices.get(a), (int, np.integer)))
         coords = {a: np.asarray(self.coords[a])[indices.get(a, slice(None))] for a in kept}
         take = lambda x: None if x is None else np.asarray(x)[index]  # noqa: E731
         fields = {name: take(getattr(self, name)) for name in _ARRAY_FIELDS}
@@ -173,7 +175,7 @@ class Trajectory:
             np.savez_compressed(file, **arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Trajectory":
+    def load(cls, path: str | os.PathLike) -> Trajectory:
         """Read a file written by `save`.
 
         Raises:

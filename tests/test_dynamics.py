@@ -48,7 +48,7 @@ def _seed_loop(w_1, w_2, n_steps, dt=0.005):
         w_1 += dw_1
         w_2 += dw_2
         s_yx_hat = w_2 @ w_1 @ s_x
-        u, a, v = np.linalg.svd(s_yx_hat)
+        u, a, v = np.linalg.svd(s_yx_hat)  # noqa: RUF059 (verbatim from the seed)
         A[t] += a
     return A, w_1, w_2
 
@@ -61,7 +61,7 @@ def _seed_shallow_loop(w_s, n_steps, dt=0.005):
         dw_s = (s_yx - w_s @ s_x) * dt
         w_s += dw_s
         s_yx_hat = w_s @ s_x
-        u, a, v = np.linalg.svd(s_yx_hat)
+        u, a, v = np.linalg.svd(s_yx_hat)  # noqa: RUF059 (verbatim from the seed)
         A[t] += a
     return A, w_s
 
@@ -249,7 +249,8 @@ def test_divergence_is_reported_and_finite_runs_are_kept(seed_task):
     (dict(n_steps=10), ValueError, "exactly one of t_max"),
     (dict(lam=0.5), ValueError, "lam=0.5 applies to depth=2 with init='aligned'"),
     (dict(init="lambda_balanced", lam=0.5, hidden=9), ValueError, "needs hidden ≤ N3=7"),
-    (dict(init=(np.zeros((3, 4)), np.zeros((7, 3))), init_scale=None), ValueError, r"init\[0\] must have shape"),
+    (dict(init=(np.zeros((3, 4)), np.zeros((7, 3))), init_scale=None), ValueError,
+     r"init\[0\] must have shape"),
     (dict(init=(np.zeros((16, 4)),), init_scale=None), ValueError, "init gives 1 weight matrices"),
     (dict(init=(np.zeros((16, 4)), np.zeros((7, 16)))), ValueError, "init_scale applies to named"),
     (dict(key="zero"), TypeError, "key must be a JAX PRNG key"),

@@ -27,9 +27,9 @@ from semjax.datasets._trees import (
 
 __all__ = [
     "Dataset",
-    "braun_hierarchy",
     "branching_diffusion",
     "branching_diffusion_correlation",
+    "braun_hierarchy",
     "four_items",
     "regular_tree",
     "rumelhart",

@@ -33,7 +33,7 @@ class Dataset:
 
     @classmethod
     def from_arrays(cls, targets, inputs=None, *, item_names=None, property_names=None,
-                    name: str = "dataset") -> "Dataset":
+                    name: str = "dataset") -> Dataset:
         """Validate and build a dataset; ``inputs=None`` means one-hot items (X = I).
 
         Raises:

@@ -1,4 +1,5 @@
-"""`simulate`: validate on the host, initialise, integrate in one compiled call, wrap a Trajectory."""
+"""`simulate`: validate on the host, initialise, integrate in one compiled call, return a
+Trajectory."""
 
 from __future__ import annotations
 
