@@ -8,6 +8,8 @@ from semjax import analysis as analysis
 from semjax import datasets as datasets
 from semjax import dynamics as dynamics
 from semjax import theory as theory
+from semjax.analysis import Comparison as Comparison
+from semjax.analysis import compare as compare
 from semjax.dynamics import SimulationDiverged as SimulationDiverged
 from semjax.dynamics import simulate as simulate
 from semjax.task import Task as Task

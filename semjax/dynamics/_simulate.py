@@ -243,7 +243,8 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         fields["weights"] = tuple(unflatten(w) for w in records["weights"])
     info |= {"depth": len(shapes), "hidden": [s[0] for s in shapes[:-1]], "dt": dt,
              "method": method, "record_every": record_every, "dtype": np.dtype(dtype).name,
-             "n_steps": n_records * record_every, "source": "semjax.simulate"}
+             "n_steps": n_records * record_every, "source": "semjax.simulate",
+             "task_s": task.modes.s.tolist()}
     trajectory = Trajectory.create(
         t=dt * record_every * np.arange(n_records + 1), finite=unflatten(finite),
         coords=coords, batch_axes=batch_axes, info=info, **fields)

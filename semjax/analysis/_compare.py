@@ -1,0 +1,91 @@
+"""Theory against simulation: the same read-outs on two Trajectories, side by side."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from semjax.analysis._times import crossing_times
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """Per-mode differences between two trajectories ``a`` and ``b`` (``b`` the reference).
+
+    Attributes:
+        batch_axes: batch axes of the arrays below (the union of both trajectories' axes).
+        max_abs_error: max_t |a_α(t) − b_α(t)|, shape (*batch, r).
+        max_rel_error: max_abs_error / max_t |b_α(t)|, shape (*batch, r).
+        half_time_a, half_time_b: t½ of each mode (NaN if never reached), (*batch, r).
+        half_time_error: half_time_a − half_time_b (positive: ``a`` learns later).
+    """
+
+    batch_axes: tuple
+    max_abs_error: np.ndarray
+    max_rel_error: np.ndarray
+    half_time_a: np.ndarray
+    half_time_b: np.ndarray
+    half_time_error: np.ndarray
+
+    def __str__(self) -> str:
+        rows = ["mode  max|Δa| (worst run)  max rel  t½(a)−t½(b) median [min, max]"]
+        for mode in range(self.max_abs_error.shape[-1]):
+            delay = self.half_time_error[..., mode]
+            rows.append(f"{mode + 1:>4}  {np.max(self.max_abs_error[..., mode]):>19.3e}  "
+                        f"{np.max(self.max_rel_error[..., mode]):>7.2e}  "
+                        f"{np.nanmedian(delay):+.4f} [{np.nanmin(delay):+.4f}, "
+                        f"{np.nanmax(delay):+.4f}]")
+        return "\n".join(rows)
+
+
+def _on_axes(trajectory, axes: tuple) -> np.ndarray:
+    """``trajectory.modes`` with its batch axes reordered to ``axes`` (size 1 where absent)."""
+    modes = np.asarray(trajectory.modes)
+    order = [trajectory.batch_axes.index(a) for a in axes if a in trajectory.batch_axes]
+    modes = np.transpose(modes, (*order, *range(len(trajectory.batch_axes), modes.ndim)))
+    shape = [modes.shape[order.index(trajectory.batch_axes.index(a))]
+             if a in trajectory.batch_axes else 1 for a in axes]
+    return modes.reshape((*shape, *modes.shape[len(order):]))
+
+
+def compare(a, b, *, s=None) -> Comparison:
+    """Compare the mode strengths of two trajectories recorded on the same time grid.
+
+    Batch axes are matched by name and broadcast (a theory trajectory with axes ("scale",)
+    against a simulation with ("scale", "seed") compares every seed with its scale's curve).
+
+    Args:
+        a: a `Trajectory` (e.g. from `semjax.simulate`).
+        b: the reference `Trajectory` (e.g. from `semjax.theory.trajectory`).
+        s: the modes' asymptotic strengths for half-times; default ``info["task_s"]``.
+
+    Raises:
+        ValueError: different time grids, mode counts, or coordinates on a shared axis.
+    """
+    for name, run in (("a", a), ("b", b)):
+        if run.modes is None:
+            raise ValueError(f"{name} has no recorded modes.")
+    if len(a.t) != len(b.t) or not np.allclose(a.t, b.t, rtol=1e-9, atol=1e-12):
+        raise ValueError("a and b must share the time grid; build the theory on the "
+                         "simulation's times: theory.trajectory(task, run.t, ...).")
+    if np.shape(a.modes)[-1] != np.shape(b.modes)[-1]:
+        raise ValueError(f"a has {np.shape(a.modes)[-1]} modes, b has {np.shape(b.modes)[-1]}.")
+    for axis in set(a.batch_axes) & set(b.batch_axes):
+        first, second = np.asarray(a.coords[axis]), np.asarray(b.coords[axis])
+        if first.shape != second.shape or not np.allclose(first, second):
+            raise ValueError(f"a and b disagree on the coordinates of axis {axis!r}.")
+    if s is None:
+        s = a.info.get("task_s", b.info.get("task_s"))
+        if s is None:
+            raise ValueError("pass s (the task's singular values) to compute half-times.")
+    axes = (*a.batch_axes, *(axis for axis in b.batch_axes if axis not in a.batch_axes))
+    modes_a, modes_b = np.broadcast_arrays(_on_axes(a, axes), _on_axes(b, axes))
+    difference = np.abs(modes_a - modes_b).max(axis=-2)
+    scale = np.abs(modes_b).max(axis=-2)
+    view = dataclasses.replace
+    half_a = crossing_times(view(a, modes=modes_a), s)
+    half_b = crossing_times(view(b, modes=modes_b), s)
+    return Comparison(batch_axes=axes, max_abs_error=difference,
+                      max_rel_error=difference / np.where(scale > 0, scale, 1.0),
+                      half_time_a=half_a, half_time_b=half_b, half_time_error=half_a - half_b)

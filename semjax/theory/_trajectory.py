@@ -1,0 +1,148 @@
+"""`trajectory`: closed-form dynamics as a `semjax.Trajectory`, on the axes `simulate` uses."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from semjax import _validation
+from semjax.task import Task
+from semjax.theory._modes import mode_strength
+from semjax.trajectory import Trajectory
+
+THEORY_RECORDABLE = ("modes", "loss", "product", "hidden_gram", "singular_values")
+
+
+def shared_basis_eigenvalues(task: Task, tolerance: float = 1e-9) -> np.ndarray:
+    """d_α with Σx v_α = d_α v_α, the condition of the decoupled closed forms (theory.md §2.5).
+
+    Raises:
+        ValueError: Σx does not share the task's right singular vectors, or some d_α ≤ 0.
+    """
+    sigma_x = task.checked.sigma_x
+    V = task.modes.V
+    d = np.einsum("ia,ij,ja->a", V, sigma_x, V)
+    residual = np.abs(sigma_x @ V - V * d).max()
+    if residual > tolerance * max(1.0, np.abs(sigma_x).max()):
+        raise ValueError(
+            f"sigma_x does not share the task's right singular vectors (‖Σx V − V D‖ = "
+            f"{residual:.2e}): modes are coupled and have no decoupled closed form (theory.md "
+            "§2.5). Whiten the inputs, or use semjax.simulate.")
+    if np.any(d <= 0):
+        raise ValueError("sigma_x is singular along a mode of the task (d_α = 0); the mode is "
+                         "not learnable. Remove inputs that never vary.")
+    return d
+
+
+def effective_a0(task: Task, weights) -> np.ndarray:
+    """Effective initial strength of each mode from small random two-layer weights.
+
+    Early on, gradient flow is linear: with h = W1 v_α and g = W2ᵀ u_α, dh/dt = s g and
+    dg/dt = s h (cross-mode and cubic terms are O(weights³)), so h + g grows as e^{st} and
+    h − g decays; the product strength then grows as ‖h0 + g0‖²/4 · e^{2st}, which an aligned
+    balanced start with a0 = ‖h0 + g0‖²/4 matches. This is the "aligned approximation" of small
+    random starts; the remaining mismatch (mode competition, degenerate modes) is the known
+    delay of random starts against the closed form (Saxe et al. 2014, Fig. 3 right).
+
+    Args:
+        task: the task.
+        weights: (W1, W2), each with any leading batch axes (*batch, n_out, n_in).
+
+    Returns:
+        ũ(0)_eff of shape (*batch, r), in the units of `mode_strength`'s ``a0``.
+    """
+    if len(weights) != 2:
+        raise ValueError(f"effective_a0 needs two-layer weights (W1, W2); got {len(weights)}.")
+    W1, W2 = (np.asarray(w, dtype=float) for w in weights)
+    U, _, V = task.modes
+    hidden_in = np.einsum("...hi,ia->...ah", W1, V)
+    hidden_out = np.einsum("...oh,oa->...ah", W2, U)
+    return np.sum((hidden_in + hidden_out) ** 2, axis=-1) / 4
+
+
+def trajectory(task: Task, t, a0, *, depth: int = 2, lam: float = 0.0, hidden=None,
+               batch_axes=None, coords=None, record=("modes", "loss")) -> Trajectory:
+    """Closed-form trajectory of a decoupled balanced network, as a `semjax.Trajectory`.
+
+    Every mode follows `mode_strength` (depth L, shared-basis Σx, λ-balanced for depth 2), so
+    the network map is W(t) = Σ_α ũ_α(t) u_α v_αᵀ, exact for `simulate(init="aligned")` and an
+    approximation for small random starts (use `effective_a0`).
+
+    Args:
+        task: the task; Σx must share the right singular vectors of Σyx.
+        t: times in units of τ (1-D), e.g. a simulation's ``run.t``.
+        a0: initial product strength ũ(0) = u_αᵀ W(0) v_α (as `simulate`'s aligned
+            ``init_scale``): a number, per-mode (r,), or batched (*batch, r) / (*batch, 1).
+        depth: number of weight matrices L.
+        lam: λ of an aligned λ-balanced start (depth 2).
+        hidden: hidden width(s); modes beyond the narrowest layer stay at 0, as they do in an
+            aligned start (Saxe et al. 2014 eq. 7: only the strongest modes are learned).
+        batch_axes: names of the leading axes of ``a0`` when it has more than one axis.
+        coords: values along those axes, e.g. ``{"scale": scales}`` to match a simulation's
+            coordinates in `semjax.compare` (default: indices).
+        record: fields from ``"modes"``, ``"loss"``, ``"product"``, ``"hidden_gram"``,
+            ``"singular_values"``.
+
+    Raises:
+        ValueError: Σx not in the shared basis, bad shapes, or unknown fields.
+    """
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a semjax.Task; got {type(task).__name__}.")
+    depth = _validation.positive_int("depth", depth)
+    t = np.asarray(t, dtype=float)
+    if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError("t must be a 1-D array of finite times ≥ 0 (in units of τ).")
+    for name in record:
+        _validation.choice("record", name, THEORY_RECORDABLE)
+    U, s, V = task.modes
+    d = shared_basis_eigenvalues(task)
+    a0 = np.asarray(a0, dtype=float)
+    if a0.ndim >= 2 and batch_axes is None:
+        raise ValueError(f"a0 has shape {a0.shape}: name its leading axes with batch_axes, "
+                         "e.g. batch_axes=('scale',) for a0 of shape (n_scales, 1).")
+    batch_axes = () if a0.ndim < 2 else tuple(batch_axes)
+    if a0.ndim >= 2 and len(batch_axes) != a0.ndim - 1:
+        raise ValueError(f"batch_axes={batch_axes} must name the {a0.ndim - 1} leading axes "
+                         f"of a0 (shape {a0.shape}).")
+    try:
+        a0 = np.broadcast_to(a0, (*a0.shape[:-1], len(s)) if a0.ndim else (len(s),))
+    except ValueError:
+        raise ValueError(f"a0's last axis must have 1 or r={len(s)} entries; got shape "
+                         f"{a0.shape}.") from None
+    if np.any(a0 <= 0) or not np.all(np.isfinite(a0)):
+        raise ValueError("a0 must be finite and > 0 (a mode started at 0 stays at the saddle).")
+    if hidden is not None:
+        narrowest = min(np.atleast_1d(hidden))
+        a0 = np.where(np.arange(len(s)) < narrowest, a0, 0.0)
+
+    batch_shape = a0.shape[:-1]
+    times = t.reshape((len(t),) + (1,) * len(batch_shape) + (1,))
+    product_strength = np.asarray(mode_strength(times, s, a0, depth=depth, lam=lam, d=d)) / d
+    product_strength = np.moveaxis(product_strength, 0, -2)  # (*batch, time, r)
+    recorded = product_strength * d
+    fields = {}
+    if "modes" in record:
+        fields["modes"] = recorded
+    if "loss" in record:
+        fields["loss"] = 0.5 * np.sum((recorded - s) ** 2 / d, axis=-1)
+    if "product" in record:
+        fields["product"] = np.einsum("ia,...a,ja->...ij", U, product_strength, V)
+    if "hidden_gram" in record:
+        first_layer = _first_layer_gram(product_strength, depth, lam)
+        right = V.T @ task.checked.inputs
+        fields["hidden_gram"] = np.einsum("ap,...a,aq->...pq", right, first_layer, right)
+    if "singular_values" in record:
+        fields["singular_values"] = -np.sort(-np.abs(recorded), axis=-1)
+    info = {"source": "semjax.theory.trajectory", "depth": depth, "lam": float(lam),
+            "a0": a0.reshape(-1, len(s))[0].tolist() if a0.size else [],
+            "task_s": s.tolist()}
+    return Trajectory.create(t=t, finite=np.ones(batch_shape, bool), coords=coords,
+                             batch_axes=batch_axes, info=info, **fields)
+
+
+def _first_layer_gram(product_strength, depth: int, lam: float):
+    """Eigenvalues of W1ᵀW1 along v_α: ũ^{2/L} for a balanced chain; (√(λ² + 4ũ²) − λ)/2 for an
+    aligned λ-balanced pair (theory.md §3.1, λ = W2ᵀW2 − W1W1ᵀ)."""
+    if lam != 0:
+        return (np.sqrt(lam ** 2 + 4 * product_strength ** 2) - lam) / 2
+    return np.abs(product_strength) ** (2 / depth)
+
