@@ -137,3 +137,34 @@ def test_small_random_start_shows_the_known_delay(mean_task):
     assert np.abs(delay[:, 0]).max() < 5e-3
     assert delay[:, 1:].min() > -5e-3 and np.median(delay[:, 2:]) > 0.01
     assert delay.max() < 1.0
+
+
+def test_riccati_route_of_theory_trajectory_matches_simulation(mean_task):
+    """Random λ-balanced starts (task-independent directions) on the mean-convention task:
+    theory.trajectory(init=...) solves them exactly (Σx = I/P handled by rescaling)."""
+    run = simulate(mean_task, hidden=4, t_max=30.0, dt=0.01, init="lambda_balanced", lam=0.7,
+                   init_scale=0.05, n_seeds=3, method="rk4", record_every=20,
+                   record=("modes", "loss", "weights", "hidden_gram"), dtype="float64")
+    exact = theory.trajectory(mean_task, run.t, init=[w[:, 0] for w in run.weights],
+                              record=("modes", "loss", "hidden_gram"))
+    assert exact.batch_axes == ("seed",) and exact.info["lam"] == pytest.approx([0.7] * 3)
+    assert semjax.compare(run, exact).max_rel_error.max() < 1e-9
+    np.testing.assert_allclose(run.hidden_gram, exact.hidden_gram, atol=1e-9)
+    np.testing.assert_allclose(run.loss, exact.loss, atol=1e-10)
+
+
+def test_theory_trajectory_argument_errors(seed_task, nonwhite_task):
+    t = np.linspace(0, 1, 5)
+    with pytest.raises(ValueError, match="exactly one of a0"):
+        theory.trajectory(seed_task, t)
+    with pytest.raises(ValueError, match="does not share the task's right singular vectors"):
+        theory.trajectory(nonwhite_task, t, 0.1)
+    with pytest.raises(ValueError, match="name its leading axes with batch_axes"):
+        theory.trajectory(seed_task, t, np.full((2, 1), 0.1))
+    with pytest.raises(ValueError, match="a0 must be finite and > 0"):
+        theory.trajectory(seed_task, t, -0.1)
+    with pytest.raises(ValueError, match="record must be one of"):
+        theory.trajectory(seed_task, t, 0.1, record=("weights",))
+    with pytest.raises(ValueError, match="share the time grid"):
+        semjax.compare(theory.trajectory(seed_task, t, 0.1), theory.trajectory(seed_task,
+                                                                               t[:3], 0.1))

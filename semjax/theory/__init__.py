@@ -28,3 +28,5 @@ from semjax.theory._spectra import hierarchy_singular_values as hierarchy_singul
 from semjax.theory._spectra import hierarchy_spectrum as hierarchy_spectrum
 from semjax.theory._spectra import noise_bulk_edge as noise_bulk_edge
 from semjax.theory._spectra import structural_spectrum as structural_spectrum
+from semjax.theory._riccati import ExactSolution as ExactSolution
+from semjax.theory._riccati import exact_solution as exact_solution

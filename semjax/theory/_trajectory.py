@@ -7,6 +7,7 @@ import numpy as np
 from semjax import _validation
 from semjax.task import Task
 from semjax.theory._modes import mode_strength
+from semjax.theory._riccati import exact_solution
 from semjax.trajectory import Trajectory
 
 THEORY_RECORDABLE = ("modes", "loss", "product", "hidden_gram", "singular_values")
@@ -59,40 +60,69 @@ def effective_a0(task: Task, weights) -> np.ndarray:
     return np.sum((hidden_in + hidden_out) ** 2, axis=-1) / 4
 
 
-def trajectory(task: Task, t, a0, *, depth: int = 2, lam: float = 0.0, hidden=None,
-               batch_axes=None, coords=None, record=("modes", "loss")) -> Trajectory:
-    """Closed-form trajectory of a decoupled balanced network, as a `semjax.Trajectory`.
+def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float = 0.0,
+               hidden=None, batch_axes=None, coords=None,
+               record=("modes", "loss")) -> Trajectory:
+    """Closed-form dynamics as a `semjax.Trajectory`, on the axes `simulate` uses.
 
-    Every mode follows `mode_strength` (depth L, shared-basis Σx, λ-balanced for depth 2), so
-    the network map is W(t) = Σ_α ũ_α(t) u_α v_αᵀ, exact for `simulate(init="aligned")` and an
-    approximation for small random starts (use `effective_a0`).
+    Two exact routes, and one approximation:
+
+    - ``a0`` (aligned, decoupled starts): every mode follows `mode_strength` (depth L,
+      shared-basis Σx, λ-balanced for depth 2), W(t) = Σ_α ũ_α(t) u_α v_αᵀ. Exact for
+      `simulate(init="aligned", init_scale=a0, lam=lam)`; for small random starts it is the
+      aligned approximation with ``a0 = effective_a0(task, weights)``.
+    - ``init=(W1, W2)`` (any λ-balanced two-layer start, white inputs): the matrix Riccati
+      solution `exact_solution` for each run (theory.md §3).
 
     Args:
-        task: the task; Σx must share the right singular vectors of Σyx.
+        task: the task. With ``a0``: Σx shares the right singular vectors of Σyx; with
+            ``init``: Σx = c·I.
         t: times in units of τ (1-D), e.g. a simulation's ``run.t``.
         a0: initial product strength ũ(0) = u_αᵀ W(0) v_α (as `simulate`'s aligned
             ``init_scale``): a number, per-mode (r,), or batched (*batch, r) / (*batch, 1).
-        depth: number of weight matrices L.
-        lam: λ of an aligned λ-balanced start (depth 2).
-        hidden: hidden width(s); modes beyond the narrowest layer stay at 0, as they do in an
-            aligned start (Saxe et al. 2014 eq. 7: only the strongest modes are learned).
+        init: explicit λ-balanced weights (W1, W2), each (n_out, n_in) or (n_runs, n_out, n_in)
+            (batch axis "seed", as in `simulate`); instead of ``a0``.
+        depth: number of weight matrices L (``a0`` route).
+        lam: λ of an aligned λ-balanced start (``a0`` route, depth 2); the ``init`` route reads
+            λ from the weights.
+        hidden: hidden width(s) (``a0`` route); modes beyond the narrowest layer stay at 0, as
+            in an aligned start (Saxe et al. 2014 eq. 7: only the strongest modes are learned).
         batch_axes: names of the leading axes of ``a0`` when it has more than one axis.
-        coords: values along those axes, e.g. ``{"scale": scales}`` to match a simulation's
-            coordinates in `semjax.compare` (default: indices).
+        coords: values along the batch axes, e.g. ``{"scale": scales}`` to match a
+            simulation's coordinates in `semjax.compare` (default: indices).
         record: fields from ``"modes"``, ``"loss"``, ``"product"``, ``"hidden_gram"``,
             ``"singular_values"``.
 
     Raises:
-        ValueError: Σx not in the shared basis, bad shapes, or unknown fields.
+        ValueError: both or neither of ``a0`` and ``init``; Σx outside the theory; bad shapes;
+            unknown fields; for ``init``, the conditions of `exact_solution`.
     """
     if not isinstance(task, Task):
         raise TypeError(f"task must be a semjax.Task; got {type(task).__name__}.")
-    depth = _validation.positive_int("depth", depth)
     t = np.asarray(t, dtype=float)
     if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError("t must be a 1-D array of finite times ≥ 0 (in units of τ).")
     for name in record:
         _validation.choice("record", name, THEORY_RECORDABLE)
+    if (a0 is None) == (init is None):
+        raise ValueError("give exactly one of a0 (aligned starts) or init=(W1, W2) (λ-balanced "
+                         "starts).")
+    if init is None:
+        depth = _validation.positive_int("depth", depth)
+        batch_axes, fields, a0 = _aligned(task, t, a0, depth, lam, hidden, batch_axes, record)
+        info = {"route": "aligned", "depth": depth, "lam": float(lam),
+                "a0": a0.reshape(-1, a0.shape[-1])[0].tolist()}
+    else:
+        batch_axes, fields, lams = _riccati(task, t, init, record)
+        info = {"route": "riccati", "depth": 2, "lam": lams}
+    info |= {"source": "semjax.theory.trajectory", "task_s": task.modes.s.tolist()}
+    batch_shape = np.shape(next(iter(fields.values())))[:len(batch_axes)] if fields else ()
+    return Trajectory.create(t=t, finite=np.ones(batch_shape, bool), coords=coords,
+                             batch_axes=batch_axes, info=info, **fields)
+
+
+def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record):
+    """Fields of the decoupled closed form (the ``a0`` route of `trajectory`)."""
     U, s, V = task.modes
     d = shared_basis_eigenvalues(task)
     a0 = np.asarray(a0, dtype=float)
@@ -114,8 +144,7 @@ def trajectory(task: Task, t, a0, *, depth: int = 2, lam: float = 0.0, hidden=No
         narrowest = min(np.atleast_1d(hidden))
         a0 = np.where(np.arange(len(s)) < narrowest, a0, 0.0)
 
-    batch_shape = a0.shape[:-1]
-    times = t.reshape((len(t),) + (1,) * len(batch_shape) + (1,))
+    times = t.reshape((len(t),) + (1,) * (a0.ndim - 1) + (1,))
     product_strength = np.asarray(mode_strength(times, s, a0, depth=depth, lam=lam, d=d)) / d
     product_strength = np.moveaxis(product_strength, 0, -2)  # (*batch, time, r)
     recorded = product_strength * d
@@ -132,11 +161,39 @@ def trajectory(task: Task, t, a0, *, depth: int = 2, lam: float = 0.0, hidden=No
         fields["hidden_gram"] = np.einsum("ap,...a,aq->...pq", right, first_layer, right)
     if "singular_values" in record:
         fields["singular_values"] = -np.sort(-np.abs(recorded), axis=-1)
-    info = {"source": "semjax.theory.trajectory", "depth": depth, "lam": float(lam),
-            "a0": a0.reshape(-1, len(s))[0].tolist() if a0.size else [],
-            "task_s": s.tolist()}
-    return Trajectory.create(t=t, finite=np.ones(batch_shape, bool), coords=coords,
-                             batch_axes=batch_axes, info=info, **fields)
+    return batch_axes, fields, a0
+
+
+def _riccati(task, t, init, record):
+    """Fields of the matrix Riccati solution (the ``init`` route of `trajectory`)."""
+    if len(init) != 2:
+        raise ValueError(f"init must be two-layer weights (W1, W2); got {len(init)} matrices.")
+    W1, W2 = (np.asarray(w, dtype=float) for w in init)
+    batched = W1.ndim == 3
+    if W2.ndim != W1.ndim or (batched and W1.shape[0] != W2.shape[0]):
+        raise ValueError("init: W1 and W2 must both be unbatched or share one leading batch "
+                         f"axis; got shapes {W1.shape} and {W2.shape}.")
+    runs = list(zip(W1, W2)) if batched else [(W1, W2)]
+    solutions = [exact_solution(task, w1, w2, t) for w1, w2 in runs]
+    product = np.stack([np.asarray(x.network_map) for x in solutions])
+    gram = np.stack([np.asarray(x.w1tw1) for x in solutions])
+    inputs = task.checked.inputs
+    fields = {}
+    if "modes" in record:
+        fields["modes"] = task.mode_strengths(product)
+    if "loss" in record:
+        fields["loss"] = task.excess_loss(product)
+    if "product" in record:
+        fields["product"] = product
+    if "hidden_gram" in record:
+        fields["hidden_gram"] = np.einsum("ip,...ij,jq->...pq", inputs, gram, inputs)
+    if "singular_values" in record:
+        fields["singular_values"] = np.linalg.svd(product @ task.checked.sigma_x,
+                                                  compute_uv=False)
+    if not batched:
+        fields = {name: value[0] for name, value in fields.items()}
+    lams = [x.lam for x in solutions]
+    return (("seed",) if batched else ()), fields, (lams if batched else lams[0])
 
 
 def _first_layer_gram(product_strength, depth: int, lam: float):

@@ -1,0 +1,64 @@
+"""Shared benchmark machinery: compile timed apart from runs, medians over interleaved repeats,
+a printed table and a JSON record with the machine's description."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import jax
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    return {"platform": platform.platform(), "processor": platform.processor(),
+            "cpu_count": os.cpu_count(), "jax": jax.__version__,
+            "backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()]}
+
+
+def block(value):
+    """Wait for asynchronous jax results (no-op on numpy values)."""
+    return jax.block_until_ready(value)
+
+
+def first_call_seconds(function) -> float:
+    """Wall time of the first call (trace + compile + one run)."""
+    start = time.perf_counter()
+    block(function())
+    return time.perf_counter() - start
+
+
+def interleaved_medians(functions: dict, repeats: int) -> dict:
+    """Median wall time of each zero-argument callable, the candidates taking turns so that
+    load from other processes hits every candidate alike."""
+    samples = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            block(function())
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def print_table(title: str, columns: list[str], rows: list[list]) -> None:
+    """A plain fixed-width table."""
+    cells = [[f"{c:.4g}" if isinstance(c, float) else str(c) for c in row] for row in rows]
+    widths = [max(len(columns[i]), *(len(r[i]) for r in cells)) for i in range(len(columns))]
+    print(f"\n{title}")
+    print("  ".join(c.rjust(w) for c, w in zip(columns, widths)))
+    for row in cells:
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+
+
+def write_json(name: str, payload: dict) -> Path:
+    """Write ``benchmarks/results/<name>.json`` and return its path."""
+    folder = Path(__file__).parent / "results"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **payload}, indent=2))
+    print(f"\nwrote {path}")
+    return path
