@@ -106,7 +106,8 @@ def _antiderivative(y, depth: int):
 def _layered_mode_strength(t, s, a0, depth: int, tau, iterations: int):
     """Invert t(u) of τ du/dt = L u^{2−2/L} (s − u) exactly: safeguarded Newton (bisection when
     a step leaves the bracket) on ζ = ln|x/(1 − x)|, x = u/s, in which the elapsed time is
-    monotone and |dt/dζ| = τ x^{2/L−1}/(L s^{2−2/L}); `iterations` steps, compiled."""
+    monotone and |dt/dζ| = τ x^{2/L−1}/(L s^{2−2/L}); compiled, stopping when every ζ has
+    settled to a few eps or after `iterations` steps."""
     t, s, a0 = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.result_type(t, s, a0, float))
                                       for v in (t, s, a0)))
     beta = 2 - 2 / depth
@@ -125,17 +126,24 @@ def _layered_mode_strength(t, s, a0, depth: int, tau, iterations: int):
     low = jnp.log(jnp.abs(x0 / (1 - x0)))  # ζ(0); elapsed time grows with ζ on both sides of s
     high = jnp.full_like(t, -jnp.log(eps) + 5.0)  # x within eps of 1: saturated
 
-    def step(_, state):
-        low, high, zeta = state
+    def step(state):
+        count, low, high, zeta, _ = state
         _, elapsed, slope = time_of(zeta)
         residual = elapsed - t
         high = jnp.where(residual > 0, zeta, high)
         low = jnp.where(residual > 0, low, zeta)
         newton = zeta - residual / slope
         inside = (newton > low) & (newton < high)
-        return low, high, jnp.where(inside, newton, (low + high) / 2)
+        updated = jnp.where(inside, newton, (low + high) / 2)
+        settled = jnp.all(jnp.abs(updated - zeta) <= 4 * eps * (1 + jnp.abs(zeta)))
+        return count + 1, low, high, updated, settled
 
-    _, _, zeta = lax.fori_loop(0, iterations, step, (low, high, (low + high) / 2))
+    def running(state):
+        count, *_, settled = state
+        return (count < iterations) & ~settled
+
+    start_state = (0, low, high, (low + high) / 2, jnp.asarray(False))
+    zeta = lax.while_loop(running, step, start_state)[3]
     x, _, _ = time_of(zeta)
     return jnp.where(x0 == 1, s, x * s)
 
@@ -167,7 +175,7 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
         lam: λ of a λ-balanced start (depth 2 only).
         d: eigenvalue of Σx along v_α in the shared-basis non-white case (module docstring);
             1 for white inputs.
-        iterations: Newton/bisection steps for depth ≥ 3 (static).
+        iterations: at most this many Newton/bisection steps for depth ≥ 3 (static).
 
     Raises:
         ValueError: depth < 1, or λ ≠ 0 with depth ≠ 2 or d ≠ 1 (checked when concrete).
