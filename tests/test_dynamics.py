@@ -273,3 +273,41 @@ def test_task_argument_must_be_a_task():
 def test_nonfinite_task_is_rejected_before_compiling():
     with pytest.raises(ValueError, match="sigma_yx must be finite"):
         simulate(Task(np.array([[1.0, np.inf]])), hidden=2, t_max=1.0, dt=0.1, init_scale=0.1)
+
+
+@pytest.mark.parametrize("depth, hidden, method, task_name", [
+    (1, None, "euler", "seed"), (2, 16, "euler", "seed"), (2, 5, "rk4", "nonwhite"),
+    (3, (6, 4), "rk4", "nonwhite")])
+def test_every_kernel_gives_the_same_trajectories(seed_task, nonwhite_task, depth, hidden,
+                                                  method, task_name):
+    """The tiled batch-last kernel (any number of worker threads, padded batches) and the
+    reference vmap kernel agree to float64 rounding on every recorded field."""
+    task = seed_task if task_name == "seed" else nonwhite_task
+    fields = ("modes", "loss", "product", "hidden_gram", "singular_values", "weights")
+    common = dict(depth=depth, hidden=hidden, n_steps=60, dt=0.02, init="gaussian",
+                  init_scale=[0.1, 0.5], n_seeds=7, method=method, record=fields,
+                  record_every=3, dtype="float64", key=11)
+    reference = simulate(task, kernel="reference", **common)
+    assert reference.info["kernel"] == "reference"
+    for workers in (1, 2, 3):
+        tiled = simulate(task, kernel="tiled", workers=workers, **common)
+        assert tiled.info["kernel"] == "tiled"
+        for name in fields[:-1]:
+            np.testing.assert_allclose(getattr(tiled, name), getattr(reference, name),
+                                       rtol=1e-12, atol=1e-13, err_msg=name)
+        for mine, theirs in zip(tiled.weights, reference.weights):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-13)
+
+
+def test_auto_kernel_choice(seed_task):
+    small = simulate(seed_task, hidden=16, n_steps=2, dt=0.01, init_scale=0.1, n_seeds=8)
+    single = simulate(seed_task, hidden=16, n_steps=2, dt=0.01, init_scale=0.1, n_seeds=1)
+    wide = simulate(seed_task, hidden=64, n_steps=2, dt=0.01, init_scale=0.1, n_seeds=8)
+    assert (small.info["kernel"], single.info["kernel"], wide.info["kernel"]) == (
+        "tiled", "reference", "reference")
+
+
+def test_tiled_kernel_flags_diverged_runs_individually(seed_task):
+    run = simulate(seed_task, hidden=8, n_steps=400, dt=0.3, init="gaussian",
+                   init_scale=[1e-2, 3.0], n_seeds=5, kernel="tiled", throw=False)
+    assert run.finite.tolist() == [[True] * 5, [False] * 5]

@@ -3,6 +3,17 @@
 A network of depth L has weights ``(W_1, ..., W_L)`` with W_l of shape (n_l, n_{l-1}),
 n_0 = N1 (inputs), n_L = N3 (outputs); its map is W = W_L ⋯ W_1. Depth 1 is the shallow net,
 depth 2 the paper's "deep" net. Conventions (Σ normalisation, loss, time) live in `semjax.task`.
+
+Every function works in two array layouts, chosen by the static flag ``batch_last``:
+
+* ``False``: plain matrices (n_out, n_in) of one run (batched with `jax.vmap`), products by
+  ``@`` (XLA dot, best for large matrices);
+* ``True``: a tile of runs as the *last* axis, (n_out, n_in, b), with the task's matrices
+  given a trailing axis of 1; products are written as broadcast multiply-and-sum over the
+  contraction index, which XLA fuses into vector loops over the runs (best for the small
+  matrices of the paper's tasks, where a batched dot is dominated by overhead).
+
+Only `matmul` differs; transposes swap the two leading (matrix) axes in both layouts.
 """
 
 from __future__ import annotations
@@ -38,25 +49,37 @@ def layer_shapes(n_in: int, hidden: tuple[int, ...], n_out: int) -> tuple[tuple[
     return tuple((widths[l + 1], widths[l]) for l in range(len(widths) - 1))
 
 
-def partial_products(weights) -> list:
+def matmul(a, b, batch_last: bool = False):
+    """Matrix product in either layout (module docstring): a (m, k[, b]) times b (k, n[, b])."""
+    if not batch_last:
+        return a @ b
+    return jnp.sum(a[:, :, None, :] * b[None, :, :, :], axis=1)
+
+
+def transpose(a):
+    """Swap the two matrix axes (either layout)."""
+    return jnp.swapaxes(a, 0, 1)
+
+
+def partial_products(weights, batch_last: bool = False) -> list:
     """[W_1, W_2 W_1, ..., W_L ⋯ W_1]: the prefix products; the last one is the network map."""
     products = [weights[0]]
     for weight in weights[1:]:
-        products.append(weight @ products[-1])
+        products.append(matmul(weight, products[-1], batch_last))
     return products
 
 
-def network_map(weights):
+def network_map(weights, batch_last: bool = False):
     """W = W_L ⋯ W_1."""
-    return partial_products(weights)[-1]
+    return partial_products(weights, batch_last)[-1]
 
 
-def error_matrix(network, task: TaskArrays, white: bool):
+def error_matrix(network, task: TaskArrays, white: bool, batch_last: bool = False):
     """E = Σyx − W Σx (skipping the product with Σx when it is the identity)."""
-    return task.sigma_yx - (network if white else network @ task.sigma_x)
+    return task.sigma_yx - (network if white else matmul(network, task.sigma_x, batch_last))
 
 
-def vector_field(weights, task: TaskArrays, white: bool) -> tuple:
+def vector_field(weights, task: TaskArrays, white: bool, batch_last: bool = False) -> tuple:
     """Gradient flow dW_l/dt = −∂L/∂W_l (time in units of τ), for any depth L ≥ 1:
 
         dW_l/dt = (W_L ⋯ W_{l+1})ᵀ (Σyx − W Σx) (W_{l-1} ⋯ W_1)ᵀ     (Saxe et al. 2014, eq. 13).
@@ -67,24 +90,27 @@ def vector_field(weights, task: TaskArrays, white: bool) -> tuple:
         weights: tuple (W_1, ..., W_L).
         task: the task's arrays.
         white: static; True when Σx is the identity.
+        batch_last: static; the array layout (module docstring).
     """
-    prefix = partial_products(weights)
-    upstream = error_matrix(prefix[-1], task, white)
+    prefix = partial_products(weights, batch_last)
+    upstream = error_matrix(prefix[-1], task, white, batch_last)
     derivatives = [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
-        derivatives[layer] = upstream if layer == 0 else upstream @ prefix[layer - 1].T
+        derivatives[layer] = (upstream if layer == 0 else
+                              matmul(upstream, transpose(prefix[layer - 1]), batch_last))
         if layer > 0:
-            upstream = weights[layer].T @ upstream
+            upstream = matmul(transpose(weights[layer]), upstream, batch_last)
     return tuple(derivatives)
 
 
-def mode_strengths(network, task: TaskArrays):
-    """a_α = u_αᵀ W Σx v_α for every mode of the task, shape (r,)."""
-    return jnp.sum((task.readout_left.T @ network) * task.readout_right.T, axis=-1)
+def mode_strengths(network, task: TaskArrays, batch_last: bool = False):
+    """a_α = u_αᵀ W Σx v_α for every mode of the task, shape (r[, b])."""
+    projected = matmul(transpose(task.readout_left), network, batch_last)
+    return jnp.sum(projected * transpose(task.readout_right), axis=1)
 
 
-def excess_loss(network, task: TaskArrays, white: bool):
-    """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ)."""
+def excess_loss(network, task: TaskArrays, white: bool, batch_last: bool = False):
+    """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ), shape ([b])."""
     residual = network - task.target_map
-    weighted = residual if white else residual @ task.sigma_x
-    return 0.5 * jnp.sum(residual * weighted)
+    weighted = residual if white else matmul(residual, task.sigma_x, batch_last)
+    return 0.5 * jnp.sum(residual * weighted, axis=(0, 1))

@@ -141,7 +141,8 @@ def _check_lambda(init: str, lam: float, shapes) -> None:
 def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=None, dt,
              init="gaussian", init_scale=None, lam: float = 0.0, n_seeds=None, keys=None,
              key=0, method: str = "euler", record: Sequence[str] = ("modes", "loss"),
-             record_every: int = 1, dtype=None, throw: bool = True) -> Trajectory:
+             record_every: int = 1, dtype=None, kernel: str = "auto", workers=None,
+             throw: bool = True) -> Trajectory:
     """Integrate gradient flow of deep linear networks on a task, batched over seeds and scales.
 
     Every run solves τ dW_l/dt = −∂L/∂W_l (conventions in `semjax.task`) with a fixed-step
@@ -168,6 +169,11 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
             "singular_values", "weights".
         record_every: record every this many steps (t = 0 is always recorded).
         dtype: "float32" (default) or "float64" (needs jax_enable_x64).
+        kernel: "auto" (default: "tiled" for networks whose widths are all ≤ 48, else
+            "reference"), "tiled" (runs as the last array axis, in cache-sized tiles spread
+            over worker threads) or "reference" (`jax.vmap` of the plain-matrix integrator).
+            All give the same trajectories up to floating-point rounding.
+        workers: threads for the tiled kernel (default: one per CPU core).
         throw: raise `SimulationDiverged` (a FloatingPointError carrying the whole batch) when
             any run is not finite; False returns the trajectory with ``finite`` flags.
 
@@ -188,6 +194,9 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     dt = _validation.positive_float("dt", dt)
     steps = _number_of_steps(t_max, n_steps, dt)
     _validation.choice("method", method, tuple(INTEGRATORS))
+    _validation.choice("kernel", kernel, _kernel.KERNELS)
+    if workers is not None:
+        workers = _validation.positive_int("workers", workers)
     record = tuple(dict.fromkeys(record))
     for name in record:
         _validation.choice("record", name, _kernel.RECORDABLE)
@@ -232,8 +241,9 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     arrays = _network.TaskArrays(*(jnp.asarray(a, dtype=dtype) for a in arrays))
     config = _kernel.KernelConfig(shapes=shapes, white=task.is_white, method=method,
                                   record=record, record_every=record_every, n_records=n_records)
-    records, finite = _kernel.integrate_batch(weights, arrays, jnp.asarray(dt, dtype=dtype),
-                                              config=config)
+    kernel = _kernel.choose_kernel(kernel, shapes, weights[0].shape[0], dtype)
+    records, finite = _kernel.integrate(weights, arrays, jnp.asarray(dt, dtype=dtype),
+                                        config=config, kernel=kernel, workers=workers)
 
     def unflatten(array):
         return np.asarray(array).reshape((*batch_shape, *np.shape(array)[1:]))
@@ -244,7 +254,7 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     info |= {"depth": len(shapes), "hidden": [s[0] for s in shapes[:-1]], "dt": dt,
              "method": method, "record_every": record_every, "dtype": np.dtype(dtype).name,
              "n_steps": n_records * record_every, "source": "semjax.simulate",
-             "task_s": task.modes.s.tolist()}
+             "task_s": task.modes.s.tolist(), "kernel": kernel}
     trajectory = Trajectory.create(
         t=dt * record_every * np.arange(n_records + 1), finite=unflatten(finite),
         coords=coords, batch_axes=batch_axes, info=info, **fields)
