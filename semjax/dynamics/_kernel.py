@@ -156,7 +156,8 @@ def integrate(weights, task: _network.TaskArrays, dt, *, config: KernelConfig, k
               workers: int | None = None):
     """Run the chosen kernel on a batch of runs (weights with a leading batch axis).
 
-    The tiled kernel pads the batch to whole tiles (with copies of run 0, dropped afterwards) and gives each worker thread an equal share of tiles, so every call reuses one
+    The tiled kernel pads the batch to whole tiles (with copies of run 0, dropped afterwards)
+    and gives each worker thread an equal share of tiles, so every call reuses one
     compilation.
 
     Returns:
