@@ -186,11 +186,20 @@ class Task:
         task = self.checked
         return task.sigma_yx @ np.linalg.pinv(task.sigma_x, rcond=1e-12, hermitian=True)
 
+    @functools.cached_property
+    def input_scale(self) -> float | None:
+        """c when Σx = c·I to 1e-12 (white up to a scale: one-hot items give c = 1/P under the
+        mean convention), else None."""
+        sigma_x = self.checked.sigma_x
+        scale = float(np.trace(sigma_x) / sigma_x.shape[0])
+        isotropic = scale > 0 and np.allclose(sigma_x, scale * np.eye(self.n_in), rtol=0,
+                                              atol=1e-12 * scale)
+        return scale if isotropic else None
+
     @property
     def is_white(self) -> bool:
         """Whether Σx is the identity (to 1e-12): the condition of the closed forms of §2.2."""
-        sigma_x = self.checked.sigma_x
-        return bool(np.allclose(sigma_x, np.eye(self.n_in), rtol=0, atol=1e-12))
+        return self.input_scale is not None and abs(self.input_scale - 1) <= 1e-12
 
     def excess_loss(self, network_map):
         """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ) for maps of shape (..., N3, N1).

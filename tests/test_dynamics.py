@@ -15,7 +15,7 @@ def _task_arrays(task):
     checked = task.checked
     U, _, V = task.modes
     return TaskArrays(checked.sigma_yx, checked.sigma_x, task.target_map, U,
-                      checked.sigma_x @ V, checked.inputs)
+                      checked.sigma_x @ V, checked.inputs, np.asarray(1.0))
 
 
 @pytest.mark.parametrize("hidden", [(), (5,), (5, 3), (4, 6, 2)])
@@ -33,7 +33,7 @@ def test_vector_field_is_minus_gradient_of_the_loss(nonwhite_task, hidden):
         return 0.5 * jnp.trace(W @ arrays.sigma_x @ W.T) - jnp.trace(W.T @ arrays.sigma_yx)
 
     gradients = jax.grad(loss)(weights)
-    for field, gradient in zip(vector_field(weights, arrays, white=False), gradients):
+    for field, gradient in zip(vector_field(weights, arrays, isotropic=False), gradients):
         np.testing.assert_allclose(field, -gradient, rtol=1e-12, atol=1e-12)
 
 

@@ -71,3 +71,10 @@ def test_bad_task_input_names_the_argument(kwargs, match):
 def test_unknown_normalisation_is_rejected():
     with pytest.raises(ValueError, match="normalise must be one of"):
         Task.from_dataset(datasets.four_items(), normalise="average")
+
+
+def test_input_scale_detects_isotropic_inputs(nonwhite_task):
+    mean = Task.from_dataset(datasets.four_items())
+    assert mean.input_scale == pytest.approx(0.25) and not mean.is_white
+    assert Task(np.ones((2, 3))).input_scale == 1.0
+    assert nonwhite_task.input_scale is None

@@ -38,7 +38,7 @@ class KernelConfig(NamedTuple):
 
     Attributes:
         shapes: layer shapes (n_l, n_{l-1}) of W_1 ... W_L.
-        white: whether Σx is the identity (skips products with it).
+        isotropic: whether Σx = c·I (products with it become a scalar multiple).
         method: integrator name, ``"euler"`` or ``"rk4"``.
         record: names of the recorded fields (subset of `RECORDABLE`).
         record_every: integration steps between records.
@@ -46,7 +46,7 @@ class KernelConfig(NamedTuple):
     """
 
     shapes: tuple
-    white: bool
+    isotropic: bool
     method: str
     record: tuple
     record_every: int
@@ -59,15 +59,14 @@ def _observe(weights, task: _network.TaskArrays, config: KernelConfig, batch_las
     if "modes" in config.record:
         observed["modes"] = _network.mode_strengths(network, task, batch_last)
     if "loss" in config.record:
-        observed["loss"] = _network.excess_loss(network, task, config.white, batch_last)
+        observed["loss"] = _network.excess_loss(network, task, config.isotropic, batch_last)
     if "product" in config.record:
         observed["product"] = network
     if "hidden_gram" in config.record:
         hidden = _network.matmul(weights[0], task.inputs, batch_last)
         observed["hidden_gram"] = _network.matmul(_network.transpose(hidden), hidden, batch_last)
     if "singular_values" in config.record:
-        estimate = (network if config.white
-                    else _network.matmul(network, task.sigma_x, batch_last))
+        estimate = _network.times_sigma_x(network, task, config.isotropic, batch_last)
         if batch_last:
             estimate = jnp.moveaxis(estimate, -1, 0)
         values = jnp.linalg.svd(estimate, compute_uv=False)
@@ -88,7 +87,7 @@ def _all_finite(tree, batch_last: bool) -> jnp.ndarray:
 def _integrate(weights, task: _network.TaskArrays, dt, config: KernelConfig, batch_last: bool):
     """Integrate one run (plain layout) or one tile of runs (batch-last layout)."""
     integrator = INTEGRATORS[config.method]
-    field = functools.partial(_network.vector_field, task=task, white=config.white,
+    field = functools.partial(_network.vector_field, task=task, isotropic=config.isotropic,
                               batch_last=batch_last)
 
     def step(current, _):

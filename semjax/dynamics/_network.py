@@ -33,6 +33,8 @@ class TaskArrays(NamedTuple):
         readout_left: U (N3, r), the task's feature synthesizers.
         readout_right: Σx V (N1, r), so that a_α = u_αᵀ W (Σx v_α).
         inputs: X (N1, P), the items' input vectors.
+        input_scale: c when Σx = c·I (then products with Σx are a scalar multiple; used
+            when the kernel's static ``isotropic`` flag is set), else 1.
     """
 
     sigma_yx: jnp.ndarray
@@ -41,6 +43,7 @@ class TaskArrays(NamedTuple):
     readout_left: jnp.ndarray
     readout_right: jnp.ndarray
     inputs: jnp.ndarray
+    input_scale: jnp.ndarray
 
 
 def layer_shapes(n_in: int, hidden: tuple[int, ...], n_out: int) -> tuple[tuple[int, int], ...]:
@@ -74,12 +77,17 @@ def network_map(weights, batch_last: bool = False):
     return partial_products(weights, batch_last)[-1]
 
 
-def error_matrix(network, task: TaskArrays, white: bool, batch_last: bool = False):
-    """E = Σyx − W Σx (skipping the product with Σx when it is the identity)."""
-    return task.sigma_yx - (network if white else matmul(network, task.sigma_x, batch_last))
+def times_sigma_x(matrix, task: TaskArrays, isotropic: bool, batch_last: bool = False):
+    """M Σx, a scalar multiple c·M when Σx = c·I (static ``isotropic``), else a product."""
+    return task.input_scale * matrix if isotropic else matmul(matrix, task.sigma_x, batch_last)
 
 
-def vector_field(weights, task: TaskArrays, white: bool, batch_last: bool = False) -> tuple:
+def error_matrix(network, task: TaskArrays, isotropic: bool, batch_last: bool = False):
+    """E = Σyx − W Σx."""
+    return task.sigma_yx - times_sigma_x(network, task, isotropic, batch_last)
+
+
+def vector_field(weights, task: TaskArrays, isotropic: bool, batch_last: bool = False) -> tuple:
     """Gradient flow dW_l/dt = −∂L/∂W_l (time in units of τ), for any depth L ≥ 1:
 
         dW_l/dt = (W_L ⋯ W_{l+1})ᵀ (Σyx − W Σx) (W_{l-1} ⋯ W_1)ᵀ     (Saxe et al. 2014, eq. 13).
@@ -89,11 +97,11 @@ def vector_field(weights, task: TaskArrays, white: bool, batch_last: bool = Fals
     Args:
         weights: tuple (W_1, ..., W_L).
         task: the task's arrays.
-        white: static; True when Σx is the identity.
+        isotropic: static; True when Σx = c·I (``task.input_scale`` = c).
         batch_last: static; the array layout (module docstring).
     """
     prefix = partial_products(weights, batch_last)
-    upstream = error_matrix(prefix[-1], task, white, batch_last)
+    upstream = error_matrix(prefix[-1], task, isotropic, batch_last)
     derivatives = [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
         derivatives[layer] = (upstream if layer == 0 else
@@ -109,8 +117,8 @@ def mode_strengths(network, task: TaskArrays, batch_last: bool = False):
     return jnp.sum(projected * transpose(task.readout_right), axis=1)
 
 
-def excess_loss(network, task: TaskArrays, white: bool, batch_last: bool = False):
+def excess_loss(network, task: TaskArrays, isotropic: bool, batch_last: bool = False):
     """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ), shape ([b])."""
     residual = network - task.target_map
-    weighted = residual if white else matmul(residual, task.sigma_x, batch_last)
+    weighted = times_sigma_x(residual, task, isotropic, batch_last)
     return 0.5 * jnp.sum(residual * weighted, axis=(0, 1))

@@ -237,10 +237,12 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     U, _, V = task.modes
     arrays = _network.TaskArrays(
         sigma_yx=checked.sigma_yx, sigma_x=checked.sigma_x, target_map=task.target_map,
-        readout_left=U, readout_right=checked.sigma_x @ V, inputs=checked.inputs)
+        readout_left=U, readout_right=checked.sigma_x @ V, inputs=checked.inputs,
+        input_scale=np.asarray(task.input_scale or 1.0))
     arrays = _network.TaskArrays(*(jnp.asarray(a, dtype=dtype) for a in arrays))
-    config = _kernel.KernelConfig(shapes=shapes, white=task.is_white, method=method,
-                                  record=record, record_every=record_every, n_records=n_records)
+    config = _kernel.KernelConfig(shapes=shapes, isotropic=task.input_scale is not None,
+                                  method=method, record=record, record_every=record_every,
+                                  n_records=n_records)
     kernel = _kernel.choose_kernel(kernel, shapes, weights[0].shape[0], dtype)
     records, finite = _kernel.integrate(weights, arrays, jnp.asarray(dt, dtype=dtype),
                                         config=config, kernel=kernel, workers=workers)

@@ -125,14 +125,11 @@ def _weights(name: str, value, shape) -> np.ndarray:
 
 
 def _input_scale(task: Task) -> float:
-    """c with Σx = c·I (c = 1 for white inputs), or raise: the Riccati solution needs inputs
-    that are white up to a scale. Σx = c·I (e.g. one-hot items under the mean convention,
-    c = 1/P) is the white flow of Σyx/c with τ/c: τ dW1/dt = c W2ᵀ(Σyx/c − W2W1)."""
-    sigma_x = task.checked.sigma_x
-    scale = float(np.trace(sigma_x) / sigma_x.shape[0])
-    if scale > 0 and np.allclose(sigma_x, scale * np.eye(sigma_x.shape[0]), rtol=0,
-                                 atol=1e-12 * scale):
-        return scale
+    """c with Σx = c·I (`Task.input_scale`), or raise: the Riccati solution needs inputs that
+    are white up to a scale. Σx = c·I (e.g. one-hot items under the mean convention, c = 1/P)
+    is the white flow of Σyx/c with τ/c: τ dW1/dt = c W2ᵀ(Σyx/c − W2W1)."""
+    if task.input_scale is not None:
+        return task.input_scale
     raise ValueError(
         "exact_solution needs whitened inputs, Σx = I or a multiple c·I (task.sigma_x is not): "
         "the matrix Riccati solution of theory.md §3.2 holds only for white inputs. Whiten "
