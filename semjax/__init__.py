@@ -12,6 +12,7 @@ from semjax.analysis import Comparison as Comparison
 from semjax.analysis import compare as compare
 from semjax.dynamics import SimulationDiverged as SimulationDiverged
 from semjax.dynamics import simulate as simulate
+from semjax.sweeps import sweep as sweep
 from semjax.task import Task as Task
 from semjax.trajectory import Trajectory as Trajectory
 
