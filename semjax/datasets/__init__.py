@@ -15,9 +15,28 @@ Tree-structured environments:
     - `branching_diffusion`: features sampled from the hierarchical branching-diffusion process
       (S6, theory.md section 4.5), with its exact expected item-item correlation
       `branching_diffusion_correlation`.
+    - `level_contrast_tree`: level-specific distinctive features whose per-level counts set
+      which split is strongest (the derived basic-level check, theory.md section 5.6).
+
+Structural forms (theory.md section 5.9), features sampled from the graph-Gaussian model
+y ~ N(0, (Δ + I/σ²)^{-1}): `ring`, `chain`, `grid`, `clusters`, `tree` (leaves of a tree graph,
+internal nodes marginalised), with their exact item covariance `form_covariance`.
+
+Category coherence (theory.md section 5.5): `coherent_category`, a block of ones in Gaussian
+noise.
 """
 
 from semjax.datasets._dataset import Dataset
+from semjax.datasets._forms import (
+    chain,
+    clusters,
+    coherent_category,
+    form_covariance,
+    grid,
+    level_contrast_tree,
+    ring,
+    tree,
+)
 from semjax.datasets._tables import braun_hierarchy, four_items, rumelhart
 from semjax.datasets._trees import (
     branching_diffusion,
@@ -30,7 +49,15 @@ __all__ = [
     "branching_diffusion",
     "branching_diffusion_correlation",
     "braun_hierarchy",
+    "chain",
+    "clusters",
+    "coherent_category",
+    "form_covariance",
     "four_items",
+    "grid",
+    "level_contrast_tree",
     "regular_tree",
+    "ring",
     "rumelhart",
+    "tree",
 ]
