@@ -18,6 +18,7 @@ import concurrent.futures
 import functools
 import math
 import os
+import time
 from typing import NamedTuple
 
 import jax
@@ -30,7 +31,7 @@ from semjax.dynamics._integrators import INTEGRATORS
 
 RECORDABLE = ("modes", "loss", "product", "hidden_gram", "singular_values", "weights")
 KERNELS = ("auto", "reference", "tiled")
-LARGEST_TILED_WIDTH = 48  # beyond this, XLA's batched dot beats the batch-last loops
+TILED_WIDTH_LIMIT = 64  # "auto" never tiles wider networks: XLA's batched dot wins there
 
 
 class KernelConfig(NamedTuple):
@@ -143,12 +144,40 @@ def tile_size(dtype) -> int:
 
 
 def choose_kernel(kernel: str, shapes, n_runs: int, dtype) -> str:
-    """``"tiled"`` for small networks (every width ≤ `LARGEST_TILED_WIDTH`) with at least one
-    tile of runs, else ``"reference"``; an explicit choice is kept."""
+    """The kernel for ``kernel="auto"``: ``"reference"`` for fewer runs than a tile or widths
+    > 64; ``"tiled"`` when every product of a step fits one fused XLA loop (the regime where
+    the batch-last kernel was fastest in every case measured, e.g. the paper's small tasks);
+    otherwise ``"timed"``: `integrate` times both kernels on a probe batch once per
+    configuration (XLA:CPU's code for the batch-last loops varies with the shapes there).
+    An explicit choice is kept."""
     if kernel != "auto":
         return kernel
-    small = max(max(shape) for shape in shapes) <= LARGEST_TILED_WIDTH
-    return "tiled" if small and n_runs >= tile_size(dtype) else "reference"
+    tile = tile_size(dtype)
+    if n_runs < tile or max(max(shape) for shape in shapes) > TILED_WIDTH_LIMIT:
+        return "reference"
+    n_in = shapes[0][1]
+    largest = max(rows * columns * n_in for rows, columns in shapes)
+    largest = max(largest, shapes[-1][0] * n_in * n_in)  # products with Σx and the read-out
+    return "tiled" if largest * tile < _network.FUSED_ELEMENTS else "timed"
+
+
+_TIMED_CHOICES: dict = {}
+
+
+def _timed_choice(weights, task, dt, config: KernelConfig, workers) -> str:
+    """The faster kernel on a probe of at most 4 tiles per worker, remembered per config."""
+    key = (config, str(weights[0].dtype))
+    if key not in _TIMED_CHOICES:
+        n_probe = min(weights[0].shape[0], 4 * tile_size(weights[0].dtype) * (workers or 2))
+        probe = tuple(w[:n_probe] for w in weights)
+        seconds = {}
+        for name in ("tiled", "reference"):
+            integrate(probe, task, dt, config=config, kernel=name, workers=workers)
+            start = time.perf_counter()
+            integrate(probe, task, dt, config=config, kernel=name, workers=workers)
+            seconds[name] = time.perf_counter() - start
+        _TIMED_CHOICES[key] = min(seconds, key=seconds.get)
+    return _TIMED_CHOICES[key]
 
 
 def integrate(weights, task: _network.TaskArrays, dt, *, config: KernelConfig, kernel: str,
@@ -160,11 +189,13 @@ def integrate(weights, task: _network.TaskArrays, dt, *, config: KernelConfig, k
     compilation.
 
     Returns:
-        ``(records, finite)`` as numpy arrays, batch axis first.
+        ``(records, finite, kernel)``: numpy arrays, batch axis first, and the kernel used.
     """
+    if kernel == "timed":
+        kernel = _timed_choice(weights, task, dt, config, workers)
     if kernel == "reference":
         records, finite = integrate_batch(weights, task, dt, config=config)
-        return jax.tree.map(np.asarray, records), np.asarray(finite)
+        return jax.tree.map(np.asarray, records), np.asarray(finite), kernel
     n_runs = weights[0].shape[0]
     tile = tile_size(weights[0].dtype)
     n_tiles = math.ceil(n_runs / tile)
@@ -190,7 +221,7 @@ def integrate(weights, task: _network.TaskArrays, dt, *, config: KernelConfig, k
     records = jax.tree.map(lambda *parts: np.concatenate([np.asarray(p) for p in parts])[:n_runs],
                            *(r[0] for r in results))
     finite = np.concatenate([np.asarray(r[1]) for r in results])[:n_runs]
-    return records, finite
+    return records, finite, kernel
 
 
 @functools.partial(jax.jit, static_argnames=("name", "shapes"))

@@ -169,10 +169,12 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
             "singular_values", "weights".
         record_every: record every this many steps (t = 0 is always recorded).
         dtype: "float32" (default) or "float64" (needs jax_enable_x64).
-        kernel: "auto" (default: "tiled" for networks whose widths are all ≤ 48, else
-            "reference"), "tiled" (runs as the last array axis, in cache-sized tiles spread
-            over worker threads) or "reference" (`jax.vmap` of the plain-matrix integrator).
-            All give the same trajectories up to floating-point rounding.
+        kernel: "auto" (default: "tiled" for small networks such as the paper's, "reference"
+            for single runs and widths > 64, and in between the faster of the two, timed once
+            per configuration; see `semjax.dynamics._kernel.choose_kernel`), "tiled"
+            (runs as the last array axis, in cache-sized tiles spread over worker threads) or
+            "reference" (`jax.vmap` of the plain-matrix integrator). All give the same
+            trajectories up to floating-point rounding; ``info["kernel"]`` says which ran.
         workers: threads for the tiled kernel (default: one per CPU core).
         throw: raise `SimulationDiverged` (a FloatingPointError carrying the whole batch) when
             any run is not finite; False returns the trajectory with ``finite`` flags.
@@ -244,8 +246,8 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
                                   method=method, record=record, record_every=record_every,
                                   n_records=n_records)
     kernel = _kernel.choose_kernel(kernel, shapes, weights[0].shape[0], dtype)
-    records, finite = _kernel.integrate(weights, arrays, jnp.asarray(dt, dtype=dtype),
-                                        config=config, kernel=kernel, workers=workers)
+    records, finite, kernel = _kernel.integrate(weights, arrays, jnp.asarray(dt, dtype=dtype),
+                                                config=config, kernel=kernel, workers=workers)
 
     def unflatten(array):
         return np.asarray(array).reshape((*batch_shape, *np.shape(array)[1:]))
