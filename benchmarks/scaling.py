@@ -50,7 +50,7 @@ def main() -> None:
                                             n_features=n_items, flip=0.1)
         task = Task.from_dataset(data)
         flops_per_step = 6 * n_items ** 3
-        n_steps = int(np.clip(2e10 / flops_per_step / 10, 1, 300)) * 10
+        n_steps = int(np.clip(4e10 / flops_per_step / 10, 4, 300)) * 10
         n_runs = int(np.clip(2e6 / n_items ** 2, 1, 4096))
 
         def run(task=task, n_steps=n_steps, n_runs=n_runs):

@@ -218,7 +218,8 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         _check_lambda(init, lam, shapes)
         seed_keys = _as_keys(key, keys, n_seeds)
         n_scales, n_runs = len(scales), len(seed_keys)
-        output_basis, input_basis = _task_bases(task)
+        output_basis, input_basis = (_task_bases(task) if init == "aligned"
+                                     else (np.eye(task.n_out), np.eye(task.n_in)))
         weights = _kernel.initialise_batch(
             jnp.tile(seed_keys, n_scales), jnp.asarray(np.repeat(scales, n_runs), dtype=dtype),
             jnp.asarray(lam, dtype=dtype), jnp.asarray(output_basis, dtype=dtype),
