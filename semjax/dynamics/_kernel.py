@@ -144,7 +144,8 @@ def tile_size(dtype) -> int:
 
 
 def choose_kernel(kernel: str, shapes, n_runs: int, dtype) -> str:
-    """The kernel for ``kernel="auto"``: ``"reference"`` for fewer runs than a tile or widths
+    """The kernel for ``kernel="auto"``: ``"reference"`` on accelerators (GPU/TPU: `jax.vmap`
+    fills them; the tiles are a CPU cache layout), for fewer runs than a tile or widths
     > 64; ``"tiled"`` when every product of a step fits one fused XLA loop (the regime where
     the batch-last kernel was fastest in every case measured, e.g. the paper's small tasks);
     otherwise ``"timed"``: `integrate` times both kernels on a probe batch once per
@@ -153,7 +154,8 @@ def choose_kernel(kernel: str, shapes, n_runs: int, dtype) -> str:
     if kernel != "auto":
         return kernel
     tile = tile_size(dtype)
-    if n_runs < tile or max(max(shape) for shape in shapes) > TILED_WIDTH_LIMIT:
+    if (jax.default_backend() != "cpu" or n_runs < tile
+            or max(max(shape) for shape in shapes) > TILED_WIDTH_LIMIT):
         return "reference"
     n_in = shapes[0][1]
     largest = max(rows * columns * n_in for rows, columns in shapes)
