@@ -176,10 +176,20 @@ def test_learning_time_versus_depth():
     (lambda: theory.mode_strength(1.0, 1.0, 0.1, depth=0), "depth must be an integer >= 1"),
     (lambda: theory.mode_strength(1.0, 1.0, 0.1, depth=3, lam=0.5), "lam applies to depth 2"),
     (lambda: theory.mode_strength(1.0, 1.0, 0.1, lam=0.5, d=0.5), "needs white inputs"),
+    (lambda: theory.mode_strength(-1.0, 1.0, 0.1), "t must be finite and ≥ 0"),
+    (lambda: theory.mode_strength(1.0, [1.0, 0.0], 0.1), "s must be finite and > 0"),
+    (lambda: theory.mode_strength(1.0, 1.0, -0.1), "a0 must be finite and ≥ 0"),
+    (lambda: theory.mode_strength(1.0, 1.0, np.nan, depth=3), "a0 must be finite"),
 ])
 def test_bad_theory_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_a_mode_started_at_zero_stays_there():
+    for depth in (2, 3):
+        np.testing.assert_array_equal(theory.mode_strength(np.linspace(0, 9, 4), 1.0, 0.0,
+                                                           depth=depth), 0.0)
 
 
 def test_mode_strength_is_jittable_and_batched():

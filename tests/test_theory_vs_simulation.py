@@ -168,3 +168,13 @@ def test_theory_trajectory_argument_errors(seed_task, nonwhite_task):
     with pytest.raises(ValueError, match="share the time grid"):
         semjax.compare(theory.trajectory(seed_task, t, 0.1), theory.trajectory(seed_task,
                                                                                t[:3], 0.1))
+
+
+def test_bottleneck_learns_only_the_strongest_modes(seed_task):
+    """hidden = 2 < rank: an aligned start seeds only the two strongest modes; the others stay
+    at zero (Saxe et al. 2014 eq. 7), in simulation and theory alike."""
+    run = simulate(seed_task, hidden=2, t_max=6.0, dt=0.01, init="aligned", init_scale=1e-3,
+                   method="rk4", record_every=20, dtype="float64")
+    exact = theory.trajectory(seed_task, run.t, 1e-3, hidden=2)
+    np.testing.assert_allclose(run.modes[0], exact.modes, atol=1e-8)
+    assert np.all(exact.modes[:, 2:] == 0) and exact.modes[-1, 0] > 0.99 * seed_task.modes.s[0]

@@ -148,6 +148,17 @@ def _layered_mode_strength(t, s, a0, depth: int, tau, iterations: int):
     return jnp.where(x0 == 1, s, x * s)
 
 
+def _check_concrete(name: str, value, *, allow_zero: bool) -> None:
+    """Host check of a concrete argument (skipped for traced values, which jit compiles)."""
+    if isinstance(value, jax.core.Tracer):
+        return
+    array = np.asarray(value)
+    bad = ~np.isfinite(array) | (array < 0) | ((array == 0) & (not allow_zero))
+    if np.any(bad):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}; got {array[bad].ravel()[0]}.")
+
+
 def _maybe_nonzero(value) -> bool:
     """True if ``value`` is traced (unknown) or has a nonzero entry."""
     return isinstance(value, jax.core.Tracer) or bool(np.any(np.asarray(value) != 0))
@@ -178,9 +189,14 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
         iterations: at most this many Newton/bisection steps for depth ≥ 3 (static).
 
     Raises:
-        ValueError: depth < 1, or λ ≠ 0 with depth ≠ 2 or d ≠ 1 (checked when concrete).
+        ValueError: depth < 1; t < 0, s ≤ 0, a0 < 0 or non-finite values;
+            λ ≠ 0 with depth ≠ 2 or d ≠ 1 (all checked when the values are concrete).
     """
     depth = _validation.positive_int("depth", depth)
+    _check_concrete("t", t, allow_zero=True)
+    _check_concrete("s", s, allow_zero=False)
+    _check_concrete("a0", a0, allow_zero=True)  # a0 = 0: the saddle, where the mode stays
+    _check_concrete("tau", tau, allow_zero=False)
     if _maybe_nonzero(lam):
         if depth != 2:
             raise ValueError(f"lam applies to depth 2 (theory.md §3.7); got depth={depth}.")
