@@ -3,16 +3,37 @@
 import matplotlib.image
 import numpy as np
 import pytest
+from PIL import Image
 
 from semjax import cli, gallery
 
 
-@pytest.mark.parametrize("name", sorted(gallery.FIGURES))
+def _frames(path) -> list[np.ndarray]:
+    """The frames of an image file as float RGB arrays in [0, 1] (one for a PNG)."""
+    if path.suffix == ".png":
+        return [matplotlib.image.imread(path)[..., :3]]
+    frames = []
+    with Image.open(path) as image:
+        for index in range(image.n_frames):
+            image.seek(index)
+            frames.append(np.asarray(image.convert("RGB"), dtype=float) / 255)
+    return frames
+
+
+@pytest.mark.parametrize("name", list(gallery.FIGURES))
 def test_each_figure_renders(tmp_path, name):
     path = gallery.FIGURES[name](tmp_path, quick=True)
-    image = matplotlib.image.imread(path)
-    assert image.shape[0] > 200 and image.shape[1] > 400
-    assert np.ptp(image[..., :3]) > 0.5  # not blank
+    assert path.exists() and path.parent == tmp_path and path.stem == name
+    frames = _frames(path)
+    if path.suffix == ".gif":
+        assert len(frames) >= 5  # an animation, not a still
+        assert path.stat().st_size < 2 * 2 ** 20
+        assert np.ptp(frames[-1] - frames[0]) > 0.1  # the frames change
+    else:
+        assert path.suffix == ".png"
+    for image in frames:
+        assert image.shape[0] > 200 and image.shape[1] > 400
+        assert np.ptp(image) > 0.5  # not blank
 
 
 def test_cli_writes_requested_figures(tmp_path, capsys):

@@ -148,15 +148,18 @@ def _layered_mode_strength(t, s, a0, depth: int, tau, iterations: int):
     return jnp.where(x0 == 1, s, x * s)
 
 
-def _check_concrete(name: str, value, *, allow_zero: bool) -> None:
+def _check_concrete(name: str, value, *, allow_zero: bool = True,
+                    allow_negative: bool = False) -> None:
     """Host check of a concrete argument (skipped for traced values, which jit compiles)."""
     if isinstance(value, jax.core.Tracer):
         return
     array = np.asarray(value)
-    bad = ~np.isfinite(array) | (array < 0) | ((array == 0) & (not allow_zero))
+    bad = ~np.isfinite(array)
+    if not allow_negative:
+        bad |= (array < 0) | ((array == 0) & (not allow_zero))
     if np.any(bad):
-        bound = "≥ 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}; got {array[bad].ravel()[0]}.")
+        bound = "" if allow_negative else " and ≥ 0" if allow_zero else " and > 0"
+        raise ValueError(f"{name} must be finite{bound}; got {array[bad].ravel()[0]}.")
 
 
 def _maybe_nonzero(value) -> bool:
@@ -179,8 +182,8 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
     Args:
         t: times (any shape), broadcast against ``s`` and ``a0``.
         s: singular value s_α of Σyx.
-        a0: initial product strength ũ(0) = u_αᵀ W(0) v_α (> 0 for depth ≥ 2; 0 is a fixed
-            point); the recorded strength starts at d·a0.
+        a0: initial product strength ũ(0) = u_αᵀ W(0) v_α (≥ 0 for depth ≥ 2, where 0 is a
+            fixed point; any sign for depth 1); the recorded strength starts at d·a0.
         tau: time constant τ.
         depth: number of weight matrices L ≥ 1 (static).
         lam: λ of a λ-balanced start (depth 2 only).
@@ -189,13 +192,13 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
         iterations: at most this many Newton/bisection steps for depth ≥ 3 (static).
 
     Raises:
-        ValueError: depth < 1; t < 0, s ≤ 0, a0 < 0 or non-finite values;
+        ValueError: depth < 1; t < 0, s ≤ 0, a0 < 0 (depth ≥ 2) or non-finite values;
             λ ≠ 0 with depth ≠ 2 or d ≠ 1 (all checked when the values are concrete).
     """
     depth = _validation.positive_int("depth", depth)
-    _check_concrete("t", t, allow_zero=True)
+    _check_concrete("t", t)
     _check_concrete("s", s, allow_zero=False)
-    _check_concrete("a0", a0, allow_zero=True)  # a0 = 0: the saddle, where the mode stays
+    _check_concrete("a0", a0, allow_negative=depth == 1)  # a0 = 0: the saddle, where it stays
     _check_concrete("tau", tau, allow_zero=False)
     if _maybe_nonzero(lam):
         if depth != 2:
