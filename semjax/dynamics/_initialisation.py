@@ -13,7 +13,10 @@ meaning of ``scale`` per initialiser:
   with ``lam`` ≠ 0 the λ-balanced aligned start of theory.md §3.7. Only the
   m = min(r, hidden widths) strongest modes are seeded; the others start (and stay) at zero.
 * ``"lambda_balanced"`` (depth 2): W_2ᵀW_2 − W_1W_1ᵀ = λ I with a task-independent random
-  product W_2W_1 = U₀ (scale · I) V₀ᵀ (theory.md §3.1, Dominé et al. 2025).
+  product W_2W_1 = U₀ (scale · I) V₀ᵀ (theory.md §3.1, Dominé et al. 2025). With λ = 0 on a
+  square task about half of such starts are "stuck" (det(UᵀU₀ V₀ᵀV) = −1: a mode is
+  anti-aligned with the task and gradient flow stops at a saddle, theory.md §3.6);
+  `semjax.theory.exact_solution` says so for a given start.
 """
 
 from __future__ import annotations
