@@ -682,8 +682,8 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
                                      for m, (_, _, name) in zip(modes, TYPICALITY_PANELS)])
     axes[0, 0].set(ylabel=r"object-analyzer entry $v^\alpha_i$ (typicality)")
     axes[0, 0].set_title("(a) typicality = object-analyzer entries", fontsize=10)
-    axes[0, 0].set_ylim(-0.65, 0.85)
-    axes[0, 0].legend(fontsize=7, ncol=3, loc="upper center")
+    axes[0, 0].set_ylim(-0.65, 0.95)
+    axes[0, 0].legend(fontsize=7, ncol=2, loc="upper right")
     timing = axes[1, 1]
     v_grid = np.linspace(0.3, 0.6, 100)
     for panel, (ax, (mode, members, name)) in enumerate(zip([axes[0, 1], axes[0, 2],
