@@ -44,16 +44,14 @@ def _as_task(task_or_dataset) -> Task:
 
 
 def _one_hot_scale(task: Task) -> float:
-    """c with Σx = c I and one-hot items (X = I), so that Σyx = c Y; else ValueError."""
-    checked = task.checked
-    c = float(checked.sigma_x[0, 0])
-    if (not np.allclose(checked.inputs, np.eye(task.n_in), rtol=0, atol=1e-12)
-            or not np.allclose(checked.sigma_x, c * np.eye(task.n_in), rtol=0,
-                               atol=1e-12 * max(c, 1e-300)) or c <= 0):
+    """c with Σx = c I (`Task.input_scale`) and one-hot items (X = I), so that Σyx = c Y; else
+    ValueError."""
+    one_hot = np.allclose(task.checked.inputs, np.eye(task.n_in), rtol=0, atol=1e-12)
+    if task.input_scale is None or not one_hot:
         raise ValueError("this read-out needs one-hot items (inputs X = I) with Σx = c·I, as "
                          "Task.from_dataset gives for one-hot datasets (c = 1/P for 'mean', 1 "
                          "for 'sum').")
-    return c
+    return task.input_scale
 
 
 def _projector_distance(first: np.ndarray, second: np.ndarray) -> float:
