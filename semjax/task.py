@@ -70,6 +70,14 @@ def fix_signs(U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return U * signs, V * signs
 
 
+def require_task(value, name: str = "task") -> Task:
+    """``value`` if it is a `Task`, else a TypeError naming ``name`` and how to build one."""
+    if not isinstance(value, Task):
+        raise TypeError(f"{name} must be a semjax.Task; got {type(value).__name__}. Build one "
+                        "with semjax.Task(sigma_yx, sigma_x) or Task.from_dataset(dataset).")
+    return value
+
+
 @functools.partial(
     jax.tree_util.register_dataclass,
     data_fields=("sigma_yx", "sigma_x", "inputs"),

@@ -32,7 +32,7 @@ import numpy as np
 
 from semjax import _validation
 from semjax.analysis._times import crossing_times
-from semjax.task import Task
+from semjax.task import Task, require_task
 from semjax.theory import hierarchy_modes, hierarchy_spectrum
 
 _RSM_NORMALISATIONS = (None, "cosine", "correlation")
@@ -49,13 +49,6 @@ def _field(trajectory, name: str, argument: str = "trajectory") -> np.ndarray:
             f"{argument} has no recorded {name!r}; make it with record=(..., {name!r}) in "
             f"semjax.simulate or semjax.theory.trajectory.")
     return np.asarray(value, dtype=np.float64)
-
-
-def _task(task) -> Task:
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a semjax.Task; got {type(task).__name__}. Build one with "
-                        "semjax.Task.from_dataset(dataset).")
-    return task
 
 
 def _strengths(name: str, s, n_modes: int) -> np.ndarray:
@@ -385,7 +378,7 @@ def hierarchy_levels_of_modes(task, branching: int, depth: int) -> np.ndarray:
         TypeError: ``task`` is not a Task.
         ValueError: the task does not have B^D items, or bad ``branching``/``depth``.
     """
-    task = _task(task)
+    task = require_task(task)
     basis = hierarchy_modes(branching, depth)
     spectrum = hierarchy_spectrum(branching, depth, 0.0)
     labels = np.repeat(spectrum.levels, spectrum.multiplicities)
@@ -445,7 +438,7 @@ def level_learning_order(trajectory, task, levels, *, rtol: float = 0.01) -> Lev
     Raises:
         ValueError: no recorded ``modes``, ``levels`` of the wrong shape, or negative ``rtol``.
     """
-    task = _task(task)
+    task = require_task(task)
     s = task.modes.s
     modes = _field(trajectory, "modes")
     if modes.shape[-1] != len(s):
@@ -670,7 +663,7 @@ def illusory_correlations(trajectory, task, *, min_size: float | None = None) ->
         TypeError: ``task`` is not a Task.
         ValueError: no recorded ``product``, or maps of a different shape than the task's.
     """
-    task = _task(task)
+    task = require_task(task)
     product = _product_matches(_field(trajectory, "product"), task)
     checked = task.checked
     inputs = checked.inputs
@@ -750,7 +743,7 @@ def typicality(task, category_mode: int, items=None) -> Typicality:
         TypeError: ``task`` not a Task, or bad ``items``.
         ValueError: ``category_mode`` out of range, or unknown items.
     """
-    task = _task(task)
+    task = require_task(task)
     mode = _mode_index("category_mode", category_mode, task.n_modes)
     indices = _item_indices(task, items)
     U, _, V = task.modes
@@ -791,7 +784,7 @@ def category_response_times(trajectory, task, mode: int, threshold: float,
         ValueError: neither ``product`` nor ``modes`` recorded, bad ``mode``, ``threshold`` or
             ``items``.
     """
-    task = _task(task)
+    task = require_task(task)
     mode = _mode_index("mode", mode, task.n_modes)
     threshold = _validation.positive_float("threshold", threshold)
     indices = _item_indices(task, items)

@@ -14,7 +14,7 @@ from semjax import _validation
 from semjax.dynamics import _kernel, _network
 from semjax.dynamics._initialisation import INIT_NAMES
 from semjax.dynamics._integrators import INTEGRATORS
-from semjax.task import Task
+from semjax.task import Task, require_task
 from semjax.trajectory import Trajectory
 
 
@@ -187,10 +187,7 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         ValueError, TypeError: bad arguments (checked on the host, before compiling).
         SimulationDiverged: a run diverged and ``throw`` is True.
     """
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a semjax.Task; got {type(task).__name__}. Build one with "
-                        "semjax.Task(sigma_yx, sigma_x) or Task.from_dataset(dataset).")
-    checked = task.checked
+    checked = require_task(task).checked
     dtype = _resolve_dtype(dtype)
     shapes = _network.layer_shapes(task.n_in, _hidden_widths(hidden, depth), task.n_out)
     dt = _validation.positive_float("dt", dt)

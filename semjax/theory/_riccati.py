@@ -74,7 +74,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from semjax import _validation
-from semjax.task import Task
+from semjax.task import Task, require_task
 
 # A row of OᵀQ0 whose component outside the span of the earlier pivots is below this fraction
 # of ‖Q0‖₂ counts as zero (an exactly stuck or dead direction, up to rounding).
@@ -307,9 +307,7 @@ def exact_solution(task: Task, w1_0, w2_0, t, *, tau=1.0, ntk: bool = False,
             stuck mode (a mode of the initial map anti-aligned with the task, so that gradient
             flow does not reach Σyx; theory.md §3.6); negative or non-finite t.
     """
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a semjax.Task; got {type(task).__name__}.")
-    checked = task.checked
+    checked = require_task(task).checked
     n_out, n_in = task.n_out, task.n_in
     w1 = _weights("w1_0", w1_0, (None, n_in))
     w2 = _weights("w2_0", w2_0, (n_out, w1.shape[0]))

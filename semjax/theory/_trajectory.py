@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from semjax import _validation
-from semjax.task import Task
+from semjax.task import Task, require_task
 from semjax.theory._modes import mode_strength
 from semjax.theory._riccati import exact_solution
 from semjax.trajectory import Trajectory
@@ -97,8 +97,7 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
         ValueError: both or neither of ``a0`` and ``init``; Σx outside the theory; bad shapes;
             unknown fields; for ``init``, the conditions of `exact_solution`.
     """
-    if not isinstance(task, Task):
-        raise TypeError(f"task must be a semjax.Task; got {type(task).__name__}.")
+    require_task(task)
     t = np.asarray(t, dtype=float)
     if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError("t must be a 1-D array of finite times ≥ 0 (in units of τ).")
