@@ -2,7 +2,17 @@
 
 Saxe, McClelland & Ganguli, "A mathematical theory of semantic development in deep neural
 networks", PNAS (2019). Conventions: `semjax.task`.
+
+Importing semjax before JAX has started its backends gives JAX one CPU device per core
+(``jax_num_cpu_devices``), so that `simulate` and `train` spread their runs over every core
+through JAX's own sharding (no threads of semjax's). It leaves an explicit setting alone
+(``jax_num_cpu_devices``, ``XLA_FLAGS=--xla_force_host_platform_device_count``), and
+``SEMJAX_CPU_DEVICES=N`` chooses N (1 keeps JAX's default single CPU device).
 """
+
+from semjax import _devices
+
+_devices.use_every_core()
 
 from semjax import analysis as analysis
 from semjax import datasets as datasets
@@ -11,7 +21,9 @@ from semjax import theory as theory
 from semjax.analysis import Comparison as Comparison
 from semjax.analysis import compare as compare
 from semjax.dynamics import SimulationDiverged as SimulationDiverged
+from semjax.dynamics import UnstableRunWarning as UnstableRunWarning
 from semjax.dynamics import simulate as simulate
+from semjax.dynamics import train as train
 from semjax.sweeps import sweep as sweep
 from semjax.task import Task as Task
 from semjax.trajectory import Trajectory as Trajectory

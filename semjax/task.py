@@ -78,34 +78,73 @@ def require_task(value, name: str = "task") -> Task:
     return value
 
 
+def _is_concrete(value) -> bool:
+    """Whether ``value`` is a host value to validate (not a tracer or a JAX placeholder)."""
+    if value is None or isinstance(value, jax.core.Tracer):
+        return False
+    return isinstance(value, (np.ndarray, np.generic, jax.Array, list, tuple, int, float))
+
+
+_DERIVED = ("U", "s", "V", "target_map", "isotropic_scale", "item_weight")
+
+
 @functools.partial(
     jax.tree_util.register_dataclass,
-    data_fields=("sigma_yx", "sigma_x", "inputs"),
-    meta_fields=("item_names", "property_names"),
+    data_fields=("sigma_yx", "sigma_x", "inputs", "targets", *_DERIVED),
+    meta_fields=("item_names", "property_names", "isotropic"),
 )
 @dataclasses.dataclass(frozen=True, eq=False)
 class Task:
     """A learning task given by its input-output and input correlations.
 
-    Construction does no work, so a `Task` can pass through `jax.jit` and `jax.vmap` as a pytree;
-    `Task.validated` (called by every public entry point, on the host, before tracing) checks
-    the arrays, resolves the defaults and raises errors that name the argument.
+    A `Task` built from concrete arrays is validated when it is built (bad shapes, NaN/inf, an
+    asymmetric or indefinite Σx, inconsistent items raise at once, naming the argument), and
+    its derived quantities (the modes, the target map, the isotropic scale) are computed then,
+    on the host in float64, and stored as pytree leaves. It is a pytree, so it passes through
+    `jax.jit` and `jax.vmap` whole: inside a transformation its leaves are traced and nothing is
+    recomputed (validation is skipped for traced values, equinox's ``__check_init__`` pattern).
 
     Attributes:
         sigma_yx: Σyx, shape (N3, N1).
         sigma_x: Σx, shape (N1, N1), symmetric positive semi-definite; ``None`` means the
             identity (white inputs).
         inputs: the items' input vectors X (N1 x P), used by item-level read-outs such as the
-            hidden similarity (W1 X)ᵀ(W1 X); ``None`` means one-hot items (X = I, P = N1).
+            hidden similarity (W1 X)ᵀ(W1 X) and by minibatch training; ``None`` means one-hot
+            items (X = I, P = N1).
+        targets: the items' targets Y (N3 x P), used by minibatch training (`semjax.train`
+            with ``batch_size``); ``None`` derives them where the correlations determine them:
+            Y = T X with T = Σyx Σx⁺, the data whose correlations are exactly Σx and Σyx when
+            Σx = c X Xᵀ (one-hot items: Y = Σyx / c).
         item_names: names of the items (columns of X); default ``item0, item1, ...``.
         property_names: names of the outputs (rows of Σyx); default ``property0, ...``.
+        U, s, V: derived: Σyx = U diag(s) Vᵀ with the sign convention of this module.
+        target_map: derived: T = Σyx Σx⁺, the map the network converges to.
+        isotropic_scale: derived: c when Σx = c·I (to 1e-12), else 1 (see ``isotropic``).
+        item_weight: derived: c with Σx = c X Xᵀ and Σyx = c Y Xᵀ (1/P under the mean
+            convention, 1 under the sum convention), or None when the items do not generate
+            the correlations (then minibatch training is refused).
+        isotropic: derived, static: whether Σx = c·I.
     """
 
     sigma_yx: np.ndarray
     sigma_x: np.ndarray | None = None
     inputs: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    U: np.ndarray | None = None
+    s: np.ndarray | None = None
+    V: np.ndarray | None = None
+    target_map: np.ndarray | None = None
+    isotropic_scale: np.ndarray | None = None
+    item_weight: np.ndarray | None = None
     item_names: tuple[str, ...] | None = None
     property_names: tuple[str, ...] | None = None
+    isotropic: bool | None = None
+
+    def __post_init__(self):
+        if not _is_concrete(self.sigma_yx) or self.U is not None:
+            return  # traced, a JAX placeholder, or already validated (pytree unflattening)
+        for name, value in self._validated_fields().items():
+            object.__setattr__(self, name, value)
 
     @classmethod
     def from_dataset(cls, dataset, *, normalise: str = "mean") -> Task:
@@ -121,20 +160,17 @@ class Task:
         X = _validation.finite_matrix("dataset.inputs", dataset.inputs)
         Y = _validation.finite_matrix("dataset.targets", dataset.targets, shape=(None, X.shape[1]))
         scale = 1.0 / X.shape[1] if normalise == "mean" else 1.0
-        return cls(
-            sigma_yx=scale * Y @ X.T,
-            sigma_x=scale * X @ X.T,
-            inputs=X,
-            item_names=tuple(dataset.item_names),
-            property_names=tuple(dataset.property_names),
-        ).validated()
+        return cls(sigma_yx=scale * Y @ X.T, sigma_x=scale * X @ X.T, inputs=X, targets=Y,
+                   item_names=tuple(dataset.item_names),
+                   property_names=tuple(dataset.property_names))
 
-    def validated(self) -> Task:
-        """Return a copy with numpy float64 arrays and defaults filled in, or raise.
+    def _validated_fields(self) -> dict:
+        """Checked float64 arrays, defaults and derived quantities (host-side), or raise.
 
         Raises:
-            ValueError: non-finite or mis-shaped arrays, an asymmetric or indefinite Σx, or a
-                wrong number of names; the message names the argument and the fix.
+            ValueError: non-finite or mis-shaped arrays, an asymmetric or indefinite Σx,
+                targets that do not reproduce Σyx, or a wrong number of names; the message
+                names the argument and the fix.
         """
         sigma_yx = _validation.finite_matrix("sigma_yx", self.sigma_yx)
         n_out, n_in = sigma_yx.shape
@@ -151,14 +187,36 @@ class Task:
                     f"{smallest:.3g}. Build it as X Xᵀ/P from the items' inputs.")
         inputs = (np.eye(n_in) if self.inputs is None
                   else _validation.finite_matrix("inputs", self.inputs, shape=(n_in, None)))
-        return Task(
-            sigma_yx=sigma_yx,
-            sigma_x=sigma_x,
-            inputs=inputs,
-            item_names=_validation.names("item_names", self.item_names, inputs.shape[1], "item"),
-            property_names=_validation.names("property_names", self.property_names, n_out,
-                                             "property"),
-        )
+        target_map = sigma_yx @ np.linalg.pinv(sigma_x, rcond=1e-12, hermitian=True)
+        targets = (target_map @ inputs if self.targets is None else _validation.finite_matrix(
+            "targets", self.targets, shape=(n_out, inputs.shape[1])))
+        U, s, Vt = np.linalg.svd(sigma_yx, full_matrices=False)
+        U, V = fix_signs(U, Vt.T)
+        scale = float(np.trace(sigma_x) / n_in)
+        isotropic = bool(scale > 0 and np.allclose(sigma_x, scale * np.eye(n_in), rtol=0,
+                                                   atol=1e-12 * scale))
+        return {
+            "sigma_yx": sigma_yx, "sigma_x": sigma_x, "inputs": inputs, "targets": targets,
+            "U": U, "s": s, "V": V, "target_map": target_map,
+            "isotropic_scale": np.asarray(scale if isotropic else 1.0),
+            "item_weight": _item_weight(sigma_x, sigma_yx, inputs, targets,
+                                        explicit=self.targets is not None),
+            "isotropic": isotropic,
+            "item_names": _validation.names("item_names", self.item_names, inputs.shape[1],
+                                            "item"),
+            "property_names": _validation.names("property_names", self.property_names, n_out,
+                                                "property"),
+        }
+
+    def validated(self) -> Task:
+        """This task: validation happens when a task is built from concrete arrays."""
+        return self
+
+    @property
+    def checked(self) -> Task:
+        """This task (validated on construction; kept so that ``task.checked.sigma_x`` reads
+        as before)."""
+        return self
 
     @property
     def n_in(self) -> int:
@@ -171,63 +229,65 @@ class Task:
         return np.shape(self.sigma_yx)[0]
 
     @property
+    def n_items(self) -> int:
+        """P, the number of items (columns of ``inputs``)."""
+        return np.shape(self.inputs)[1]
+
+    @property
     def n_modes(self) -> int:
         """r = min(N1, N3), the number of modes recorded."""
         return min(self.n_in, self.n_out)
 
-    @functools.cached_property
-    def checked(self) -> Task:
-        """`validated()`, computed once per instance (host-side)."""
-        return self.validated()
-
-    @functools.cached_property
+    @property
     def modes(self) -> Modes:
-        """Σyx = U diag(s) Vᵀ with deterministic signs (host-side, float64)."""
-        task = self.checked
-        U, s, Vt = np.linalg.svd(task.sigma_yx, full_matrices=False)
-        U, V = fix_signs(U, Vt.T)
-        return Modes(U=U, s=s, V=V)
-
-    @functools.cached_property
-    def target_map(self) -> np.ndarray:
-        """T = Σyx Σx⁺, the map the network converges to (min-norm least squares)."""
-        task = self.checked
-        return task.sigma_yx @ np.linalg.pinv(task.sigma_x, rcond=1e-12, hermitian=True)
-
-    @functools.cached_property
-    def input_scale(self) -> float | None:
-        """c when Σx = c·I to 1e-12 (white up to a scale: one-hot items give c = 1/P under the
-        mean convention), else None."""
-        sigma_x = self.checked.sigma_x
-        scale = float(np.trace(sigma_x) / sigma_x.shape[0])
-        isotropic = scale > 0 and np.allclose(sigma_x, scale * np.eye(self.n_in), rtol=0,
-                                              atol=1e-12 * scale)
-        return scale if isotropic else None
+        """Σyx = U diag(s) Vᵀ with deterministic signs (computed on construction, float64)."""
+        return Modes(U=self.U, s=self.s, V=self.V)
 
     @property
     def is_white(self) -> bool:
         """Whether Σx is the identity (to 1e-12): the condition of the closed forms of §2.2."""
         return self.input_scale is not None and abs(self.input_scale - 1) <= 1e-12
 
+    @property
+    def input_scale(self) -> float | None:
+        """c when Σx = c·I (one-hot items give c = 1/P under the mean convention), else None
+        (host-side)."""
+        return float(self.isotropic_scale) if self.isotropic else None
+
     def excess_loss(self, network_map):
         """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ) for maps of shape (..., N3, N1).
 
         Works on numpy and jax arrays (traceable), broadcasting over leading axes.
         """
-        task = self.checked
         xp = np if isinstance(network_map, np.ndarray) else jax.numpy
         residual = network_map - xp.asarray(self.target_map, dtype=network_map.dtype)
-        sigma_x = xp.asarray(task.sigma_x, dtype=network_map.dtype)
+        sigma_x = xp.asarray(self.sigma_x, dtype=network_map.dtype)
         return 0.5 * xp.einsum("...ij,jk,...ik->...", residual, sigma_x, residual)
 
     def mode_strengths(self, network_map):
         """a_α = u_αᵀ W Σx v_α for maps of shape (..., N3, N1); returns (..., r)."""
-        task = self.checked
-        U, _, V = self.modes
         xp = np if isinstance(network_map, np.ndarray) else jax.numpy
         dtype = network_map.dtype
-        right = xp.asarray(task.sigma_x @ V, dtype=dtype)
-        return xp.einsum("ia,...ij,ja->...a", xp.asarray(U, dtype=dtype), network_map, right)
+        right = xp.asarray(self.sigma_x, dtype=dtype) @ xp.asarray(self.V, dtype=dtype)
+        return xp.einsum("ia,...ij,ja->...a", xp.asarray(self.U, dtype=dtype), network_map, right)
 
     def __repr__(self) -> str:
         return f"Task(n_in={self.n_in}, n_out={self.n_out})"
+
+
+def _item_weight(sigma_x, sigma_yx, inputs, targets, *, explicit: bool):
+    """c with Σx = c X Xᵀ and Σyx = c Y Xᵀ, or None when the items do not generate Σx (then
+    they only serve item-level read-outs). Explicit targets that disagree with Σyx raise."""
+    gram = inputs @ inputs.T
+    c = float(np.trace(sigma_x) / np.trace(gram)) if np.trace(gram) > 0 else 0.0
+    tolerance = 1e-9 * max(np.abs(sigma_x).max(), np.abs(sigma_yx).max(), 1e-300)
+    if c <= 0 or np.abs(c * gram - sigma_x).max() > tolerance:
+        return None
+    mismatch = np.abs(c * targets @ inputs.T - sigma_yx).max()
+    if mismatch > tolerance:
+        if explicit:
+            raise ValueError(f"targets do not reproduce sigma_yx: |c·Y Xᵀ − Σyx| = {mismatch:.3g} "
+                             f"with c = {c:.6g} (from Σx = c X Xᵀ). Pass the items' targets, or "
+                             "leave targets=None to derive them.")
+        return None
+    return np.asarray(c)

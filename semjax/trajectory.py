@@ -6,6 +6,7 @@ scales and random seeds. Field shapes:
 
 ====================  =====================================================
 ``t``                 (time,)
+``step``              (time,)                optimiser steps taken (`semjax.train`), else None
 ``modes``             (*batch, time, r)      a_α(t) = u_αᵀ W(t) Σx v_α
 ``loss``              (*batch, time)         excess loss L(W(t)) − min L
 ``finite``            (*batch,)              False where the run produced inf/NaN
@@ -48,7 +49,7 @@ def _freeze(info: Mapping) -> tuple:
 
 @functools.partial(
     jax.tree_util.register_dataclass,
-    data_fields=("t", "finite", "coords", *_ARRAY_FIELDS, "weights"),
+    data_fields=("t", "step", "finite", "coords", *_ARRAY_FIELDS, "weights"),
     meta_fields=("batch_axes", "info_items"),
 )
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -56,7 +57,8 @@ class Trajectory:
     """Recorded learning dynamics with named batch axes (see the module docstring for shapes).
 
     Attributes:
-        t: recording times in units of τ.
+        t: recording times in units of τ (for `semjax.train`: step · learning rate).
+        step: the number of optimiser steps taken at each record (`semjax.train`), or None.
         finite: per-run flag, False where any recorded value or the final weights are not
             finite (a diverged run).
         coords: batch-axis name → values along that axis.
@@ -74,11 +76,13 @@ class Trajectory:
     hidden_gram: np.ndarray | None = None
     singular_values: np.ndarray | None = None
     weights: tuple | None = None
+    step: np.ndarray | None = None
     batch_axes: tuple[str, ...] = ()
     info_items: tuple = ()
 
     @classmethod
-    def create(cls, *, t, finite, coords=None, batch_axes=(), info=None, **fields) -> Trajectory:
+    def create(cls, *, t, finite, coords=None, batch_axes=(), info=None, step=None,
+               **fields) -> Trajectory:
         """Build a trajectory, checking that every field agrees with ``batch_axes`` and ``t``.
 
         Raises:
@@ -95,6 +99,10 @@ class Trajectory:
                 raise ValueError(
                     f"coords[{name!r}] has {len(coords[name])} values; axis has {size}.")
         t = np.asarray(t)
+        if step is not None:
+            step = np.asarray(step)
+            if step.shape != t.shape:
+                raise ValueError(f"step has shape {step.shape}; it must match t's {t.shape}.")
         expected = (*finite.shape, t.shape[0])
         for name, value in fields.items():
             arrays = value if name == "weights" and value is not None else (value,)
@@ -104,7 +112,7 @@ class Trajectory:
                                      f"be (*batch, time) = {expected}.")
         if fields.get("weights") is not None:
             fields["weights"] = tuple(fields["weights"])
-        return cls(t=t, finite=finite, coords=coords, batch_axes=batch_axes,
+        return cls(t=t, step=step, finite=finite, coords=coords, batch_axes=batch_axes,
                    info_items=_freeze(info or {}), **fields)
 
     @property
@@ -149,7 +157,8 @@ class Trajectory:
         take = lambda x: None if x is None else np.asarray(x)[index]  # noqa: E731
         fields = {name: take(getattr(self, name)) for name in _ARRAY_FIELDS}
         weights = None if self.weights is None else tuple(take(w) for w in self.weights)
-        return Trajectory(t=self.t, finite=np.asarray(self.finite)[index], coords=coords,
+        return Trajectory(t=self.t, step=self.step, finite=np.asarray(self.finite)[index],
+                          coords=coords,
                           weights=weights, batch_axes=kept, info_items=self.info_items, **fields)
 
     def save(self, path: str | os.PathLike) -> None:
@@ -160,6 +169,8 @@ class Trajectory:
         format name, version, batch axes and ``info``. It loads without pickle.
         """
         arrays = {"t": np.asarray(self.t), "finite": np.asarray(self.finite)}
+        if self.step is not None:
+            arrays["step"] = np.asarray(self.step)
         arrays.update({name: np.asarray(getattr(self, name)) for name in _ARRAY_FIELDS
                        if getattr(self, name) is not None})
         for layer, weight in enumerate(self.weights or ()):
@@ -194,7 +205,8 @@ class Trajectory:
             weights = None if n_layers is None else tuple(data[f"weights_{i}"]
                                                           for i in range(n_layers))
             coords = {axis: data[f"coord_{axis}"] for axis in header["coords"]}
-            return cls(t=data["t"], finite=data["finite"], coords=coords, weights=weights,
+            return cls(t=data["t"], step=data["step"] if "step" in data.files else None,
+                       finite=data["finite"], coords=coords, weights=weights,
                        batch_axes=tuple(header["batch_axes"]), info_items=_freeze(header["info"]),
                        **fields)
 

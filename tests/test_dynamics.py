@@ -1,21 +1,16 @@
 """The gradient-flow engine: vector field, the seed's loop, invariants, batching, compilation,
 initialisations and failure reporting."""
 
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from semjax import SimulationDiverged, Task, simulate
-from semjax.dynamics import TaskArrays, layer_shapes, vector_field
+from semjax import SimulationDiverged, Task, UnstableRunWarning, simulate
+from semjax.dynamics import layer_shapes, vector_field
 from tests.conftest import SEED_MATRIX
-
-
-def _task_arrays(task):
-    checked = task.checked
-    U, _, V = task.modes
-    return TaskArrays(checked.sigma_yx, checked.sigma_x, task.target_map, U,
-                      checked.sigma_x @ V, checked.inputs, np.asarray(1.0))
 
 
 @pytest.mark.parametrize("hidden", [(), (5,), (5, 3), (4, 6, 2)])
@@ -24,16 +19,16 @@ def test_vector_field_is_minus_gradient_of_the_loss(nonwhite_task, hidden):
     shapes = layer_shapes(nonwhite_task.n_in, hidden, nonwhite_task.n_out)
     keys = jax.random.split(jax.random.key(0), len(shapes))
     weights = tuple(jax.random.normal(k, s, jnp.float64) for k, s in zip(keys, shapes))
-    arrays = _task_arrays(nonwhite_task)
+    task = nonwhite_task
 
     def loss(ws):
         W = ws[0]
         for w in ws[1:]:
             W = w @ W
-        return 0.5 * jnp.trace(W @ arrays.sigma_x @ W.T) - jnp.trace(W.T @ arrays.sigma_yx)
+        return 0.5 * jnp.trace(W @ task.sigma_x @ W.T) - jnp.trace(W.T @ task.sigma_yx)
 
     gradients = jax.grad(loss)(weights)
-    for field, gradient in zip(vector_field(weights, arrays, isotropic=False), gradients):
+    for field, gradient in zip(vector_field(weights, task), gradients):
         np.testing.assert_allclose(field, -gradient, rtol=1e-12, atol=1e-12)
 
 
@@ -257,6 +252,12 @@ def test_divergence_is_reported_and_finite_runs_are_kept(seed_task):
     (dict(n_seeds=0), ValueError, "n_seeds must be an integer >= 1"),
     (dict(record_every=0), ValueError, "record_every must be"),
     (dict(dtype="float16"), ValueError, "dtype must be one of"),
+    (dict(dtype="floatt"), ValueError, "dtype must be one of"),
+    (dict(hidden=2.5), TypeError, "hidden must be an integer width"),
+    (dict(t_max=None, n_steps=10, record_every=100), ValueError,
+     "record_every=100 must divide the number of steps"),
+    (dict(t_max=None, n_steps=10, record_every=3), ValueError, "must divide"),
+    (dict(n_seeds=10 ** 9, record=("product",)), MemoryError, "use semjax.sweep|Use semjax.sweep"),
 ])
 def test_bad_arguments_name_themselves(seed_task, kwargs, error, match):
     arguments = dict(hidden=16, t_max=1.0, dt=0.01, init="gaussian", init_scale=0.01)
@@ -280,36 +281,82 @@ def test_nonfinite_task_is_rejected_before_compiling():
     (3, (6, 4), "rk4", "nonwhite")])
 def test_every_kernel_gives_the_same_trajectories(seed_task, nonwhite_task, depth, hidden,
                                                   method, task_name):
-    """The tiled batch-last kernel (any number of worker threads, padded batches) and the
-    reference vmap kernel agree to float64 rounding on every recorded field."""
+    """The tiled batch-last backend (padded batches) and the reference vmap backend agree to
+    float64 rounding on every recorded field."""
     task = seed_task if task_name == "seed" else nonwhite_task
     fields = ("modes", "loss", "product", "hidden_gram", "singular_values", "weights")
     common = dict(depth=depth, hidden=hidden, n_steps=60, dt=0.02, init="gaussian",
                   init_scale=[0.1, 0.5], n_seeds=7, method=method, record=fields,
                   record_every=3, dtype="float64", key=11)
     reference = simulate(task, kernel="reference", **common)
-    assert reference.info["kernel"] == "reference"
-    for workers in (1, 2, 3):
-        tiled = simulate(task, kernel="tiled", workers=workers, **common)
-        assert tiled.info["kernel"] == "tiled"
-        for name in fields[:-1]:
-            np.testing.assert_allclose(getattr(tiled, name), getattr(reference, name),
-                                       rtol=1e-12, atol=1e-13, err_msg=name)
-        for mine, theirs in zip(tiled.weights, reference.weights):
-            np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-13)
+    tiled = simulate(task, kernel="tiled", **common)
+    assert (reference.info["kernel"], tiled.info["kernel"]) == ("reference", "tiled")
+    for name in fields[:-1]:
+        np.testing.assert_allclose(getattr(tiled, name), getattr(reference, name),
+                                   rtol=1e-12, atol=1e-13, err_msg=name)
+    for mine, theirs in zip(tiled.weights, reference.weights):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-13)
 
 
-def test_auto_kernel_choice(seed_task):
-    small = simulate(seed_task, hidden=16, n_steps=2, dt=0.01, init_scale=0.1, n_seeds=8)
-    single = simulate(seed_task, hidden=16, n_steps=2, dt=0.01, init_scale=0.1, n_seeds=1)
-    wide = simulate(seed_task, hidden=80, n_steps=2, dt=0.01, init_scale=0.1, n_seeds=8)
-    medium = simulate(seed_task, hidden=32, n_steps=2, dt=0.01, init_scale=0.1, n_seeds=8)
-    assert (small.info["kernel"], single.info["kernel"], wide.info["kernel"]) == (
-        "tiled", "reference", "reference")
-    assert medium.info["kernel"] in ("tiled", "reference")  # timed on a probe
+def test_auto_kernel_is_a_static_rule(seed_task):
+    """Small networks take the tiled backend whatever the number of runs (one seed alone too);
+    wide ones, and the Rumelhart task with 32 hidden units, the reference one; no timing."""
+    from semjax import datasets
+    rumelhart = Task.from_dataset(datasets.rumelhart())
+    common = dict(n_steps=2, dt=0.01, init_scale=0.1)
+    kernels = [simulate(task, hidden=hidden, n_seeds=n, **common).info["kernel"]
+               for task, hidden, n in [(seed_task, 16, 8), (seed_task, 16, 1),
+                                       (seed_task, 80, 8), (rumelhart, 32, 300)]]
+    assert kernels == ["tiled", "tiled", "reference", "reference"]
+
+
+@pytest.mark.parametrize("kernel", ["tiled", "reference"])
+def test_a_seed_alone_equals_the_same_seed_in_a_batch(seed_task, kernel):
+    """Tiled: bitwise (each run is its own vector lane); reference: up to rounding (XLA's
+    batched dot may sum in another order for another batch size)."""
+    common = dict(hidden=16, n_steps=200, dt=0.01, init="gaussian", init_scale=0.1,
+                  record=("modes", "weights"), kernel=kernel, key=3)
+    batch = simulate(seed_task, n_seeds=13, **common)
+    for seed in (0, 5, 12):
+        alone = simulate(seed_task, keys=jax.random.fold_in(jax.random.key(3), seed)[None],
+                         **common)
+        if kernel == "tiled":
+            np.testing.assert_array_equal(alone.modes[0], batch.modes[seed])
+        else:
+            np.testing.assert_allclose(alone.modes[0], batch.modes[seed], rtol=1e-5, atol=1e-6)
 
 
 def test_tiled_kernel_flags_diverged_runs_individually(seed_task):
     run = simulate(seed_task, hidden=8, n_steps=400, dt=0.3, init="gaussian",
                    init_scale=[1e-2, 3.0], n_seeds=5, kernel="tiled", throw=False)
     assert run.finite.tolist() == [[True] * 5, [False] * 5]
+
+
+@pytest.mark.parametrize("dt, n_unstable", [(0.36, 0), (0.40, 2)])
+def test_a_step_past_the_stability_limit_is_reported_while_still_finite(seed_task, dt,
+                                                                        n_unstable):
+    """Euler on an aligned depth-2 start is stable up to dt = 1/s₁ ≈ 0.378 (s₁ = √7); past
+    it the strongest mode oscillates around s₁ without overflowing, which is reported as a
+    warning naming the runs, never returned silently."""
+    common = dict(hidden=8, n_steps=300, dt=dt, init="aligned", init_scale=[0.01, 1.0],
+                  dtype="float64")
+    if n_unstable:
+        with pytest.warns(UnstableRunWarning, match=rf"{n_unstable} of 2 runs did not settle"):
+            run = simulate(seed_task, **common)
+        assert np.abs(run.modes[:, 0, -1, 0] - np.sqrt(7)).min() > 0.1
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnstableRunWarning)
+            run = simulate(seed_task, **common)
+        np.testing.assert_allclose(run.modes[:, 0, -1, 0], np.sqrt(7), rtol=1e-6)
+    assert run.finite.all()
+    with pytest.raises(SimulationDiverged, match="2 of 2 runs diverged"):  # further past it
+        simulate(seed_task, **(common | {"dt": 0.6}))
+
+
+def test_float64_weights_are_never_run_silently_in_float32(seed_task):
+    w1, w2 = 0.1 * np.ones((3, 4)), 0.1 * np.ones((7, 3))
+    run = simulate(seed_task, hidden=3, n_steps=2, dt=0.1, init=(w1, w2))
+    assert run.modes.dtype == np.float64 and run.info["dtype"] == "float64"
+    run = simulate(seed_task, hidden=3, n_steps=2, dt=0.1, init=(w1, w2), dtype="float32")
+    assert run.modes.dtype == np.float32

@@ -60,22 +60,138 @@ def test_deep_mode_strength_limits(dtype):
     assert theory.mode_strength(dtype(0), s, a0).dtype == dtype
 
 
-@settings(max_examples=60, deadline=None)
-@given(s=st.floats(0.05, 20), ratio=st.floats(1e-6, 5.0), lam=st.floats(-30, 30),
-       t=st.floats(0, 50))
-def test_lambda_balanced_mode_solves_its_ode(s, ratio, lam, t):
+def _lambda_balanced_time(a, s, a0, lam):
+    """t(a) = ∫_{a0}^{a} da'/(√(λ² + 4a'²)(s − a')) = [G(a) − G(a0)]/K in decimal, with
+    K = √(λ² + 4s²) and the elementary antiderivative G(a) = ln(K√(λ² + 4a²) + 4sa + λ²)
+    − ln|s − a| (its derivative is checked in `test_lambda_balanced_reference_antiderivative`).
+    ``a`` is passed as (a, ln|s − a|) so that a within 1e-60 of s keeps its precision."""
+    K = (lam * lam + 4 * s * s).sqrt()
+
+    def G(value, log_gap):
+        return (K * (lam * lam + 4 * value * value).sqrt() + 4 * s * value + lam * lam).ln() \
+            - log_gap
+    return (G(*a) - G(a0, abs(s - a0).ln())) / K
+
+
+def _lambda_balanced_reference(t, s, a0, lam):
+    """a(t) of τ da/dt = √(λ² + 4a²)(s − a) in 60-digit decimal arithmetic, by bisection of the
+    implicit time (monotone in a) in a variable z that resolves a relative to both 0 and s:
+    z = ln(a/(s − a)) below s, z = ln((a − s)/s) above. Independent of semjax's formula."""
+    t, s, a0, lam = (decimal.Decimal(float(v)) for v in (t, s, a0, lam))
+    if t == 0 or a0 == s:
+        return float(a0)
+    one = decimal.Decimal(1)
+    if a0 < s:  # a = s/(1 + e^{−z}) rises with z
+        def point(z):
+            return s / (1 + (-z).exp()), s.ln() - z - (one + (-z).exp()).ln()
+        start, direction = (a0 / (s - a0)).ln(), 1
+    else:  # a = s(1 + e^z) falls with z
+        def point(z):
+            return s * (1 + z.exp()), s.ln() + z
+        start, direction = ((a0 - s) / s).ln(), -1
+    K = (lam * lam + 4 * s * s).sqrt()
+    near, far = start, start + direction * (K * t + 50)
+    while _lambda_balanced_time(point(far), s, a0, lam) < t:
+        far += direction * (K * t + 50)
+    while abs(far - near) > decimal.Decimal("1e-24"):
+        middle = (near + far) / 2
+        if _lambda_balanced_time(point(middle), s, a0, lam) < t:
+            near = middle
+        else:
+            far = middle
+    return float(point((near + far) / 2)[0])
+
+
+def test_lambda_balanced_reference_antiderivative():
+    """The reference's G satisfies dG/da = K/(√(λ² + 4a²)(s − a)), checked by a central
+    difference in decimal on both sides of s and at λ = 0."""
+    D = decimal.Decimal
+    for s, a0, lam in ((D("0.3"), D("1e-4"), D("7")), (D(2), D("0.01"), D(0)),
+                       (D(1), D(5), D("0.5"))):
+        for a in (a0 * 2, (a0 + s) / 2):
+            h = D("1e-25")
+            slope = (_lambda_balanced_time((a + h, abs(s - a - h).ln()), s, a0, lam)
+                     - _lambda_balanced_time((a - h, abs(s - a + h).ln()), s, a0, lam)) / (2 * h)
+            exact = 1 / ((lam * lam + 4 * a * a).sqrt() * (s - a))
+            assert abs(slope / exact - 1) < D("1e-20")
+
+
+scale_range = st.floats(min_value=-30, max_value=3).map(lambda e: 10.0 ** e)
+
+
+@settings(max_examples=250, deadline=None)
+@given(s=scale_range, a0=scale_range, lam=st.one_of(st.just(0.0), scale_range),
+       sign=st.sampled_from([-1.0, 1.0]), dtype=st.sampled_from([np.float32, np.float64]),
+       t=st.one_of(st.just(0.0), st.floats(min_value=-8, max_value=6).map(lambda e: 10.0 ** e),
+                   st.floats(min_value=-3, max_value=2).map(lambda e: 10.0 ** e)),
+       relative_time=st.booleans())
+def test_lambda_balanced_mode_strength_is_accurate(s, a0, lam, sign, dtype, t, relative_time):
+    """Against the decimal reference over s, a0 ∈ [1e-30, 1e3], |λ| ∈ {0} ∪ [1e-30, 1e3],
+    t ∈ [0, 1e6] (half the draws in units of 1/max(s, |λ|, a0), where the mode moves), in
+    float32 and float64.
+
+    Tolerance: 8 eps (1 + κ), κ = t √(λ² + 4a²)|s − a|/a = |d ln a/d ln t|, the amplification
+    of the rounding of the exponent Kt/τ that no formulation avoids. The inputs are rounded to
+    ``dtype`` first and the reference uses the rounded values."""
+    if relative_time:
+        t = min(1e6, t / max(s, lam, a0))
+    t, s, a0, lam = (dtype(v) for v in (t, s, a0, sign * lam))
+    value = float(theory.lambda_balanced_mode_strength(t, s, a0, lam))
+    reference = _lambda_balanced_reference(t, s, a0, lam)
+    t, s, lam = float(t), float(s), float(lam)
+    condition = t * np.hypot(lam, 2 * reference) * abs(s - reference) / reference
+    assert abs(value - reference) <= 8 * np.finfo(dtype).eps * (1 + condition) * reference, (
+        value, reference)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lambda_balanced_small_s_and_a0_against_lambda(dtype):
+    """The cases where the former formula cancelled: s or a0 ≪ λ."""
+    eps = float(np.finfo(dtype).eps)
+    value = theory.mode_strength(dtype(0), dtype(0.1), dtype(1e-3), lam=dtype(100))
+    assert value.dtype == dtype and abs(float(value) / 1e-3 - 1) < 4 * eps
+    assert float(theory.mode_strength(dtype(0), dtype(1e-6), dtype(1e-30), lam=dtype(100))) == \
+        pytest.approx(float(dtype(1e-30)), rel=4 * eps)
+    t = np.logspace(-6, 6, 25).astype(dtype)
+    small = np.asarray(theory.mode_strength(t, dtype(1e-6), dtype(1e-3), lam=dtype(100)))
+    assert np.all(np.isfinite(small)) and np.all(np.diff(small) <= 0)
+    assert np.all((small >= dtype(1e-6)) & (small <= dtype(1e-3)))
+    assert small[-1] == dtype(1e-6)
+
+
+@settings(max_examples=80, deadline=None)
+@given(s=st.floats(-4, 2).map(lambda e: 10.0 ** e), ratio=st.floats(-8, 1).map(lambda e: 10.0 ** e),
+       lam=st.floats(-4, 3).map(lambda e: 10.0 ** e), sign=st.sampled_from([-1.0, 1.0]),
+       t=st.floats(-3, 1).map(lambda e: 10.0 ** e))
+def test_lambda_balanced_mode_solves_its_ode(s, ratio, lam, sign, t):
     """τ da/dt = √(λ² + 4a²)(s − a) with a(0) = a0 (theory.md §3.7): the derivative (by
-    forward-mode autodiff of the closed form) satisfies the ODE to float64 precision."""
-    a0 = s * ratio
+    forward-mode autodiff of the closed form) satisfies the ODE to float64 precision, also
+    where s and a0 are small against λ."""
+    a0, lam, t = s * ratio, sign * lam, t / max(s, lam)
 
     def strength(time):
         return theory.lambda_balanced_mode_strength(time, s, a0, lam)
 
     value, slope = jax.jvp(strength, (jnp.float64(t),), (jnp.float64(1.0),))
-    rate = np.sqrt(lam ** 2 + 4 * float(value) ** 2)
-    scale = rate * max(s, abs(float(value)))
-    assert abs(float(slope) - rate * (s - float(value))) <= 1e-9 * scale
-    assert float(strength(0.0)) == pytest.approx(a0, rel=1e-12)
+    rate = np.hypot(lam, 2 * float(value))
+    assert abs(float(slope) - rate * (s - float(value))) <= 1e-11 * rate * max(s, float(value))
+    assert float(strength(0.0)) == pytest.approx(a0, rel=1e-14)
+
+
+@pytest.mark.parametrize("lam", [0.0, 0.4, -3.0])
+def test_lambda_balanced_recorded_strength_with_non_white_inputs(lam):
+    """Σx v = d v: the recorded m = d ũ obeys τ dm/dt = √(d²λ² + 4m²)(s − m) from m(0) = d a0."""
+    s, a0, d = 1.3, 0.02, 0.4
+
+    def strength(time):
+        return theory.mode_strength(time, s, a0, lam=lam, d=d)
+
+    for t in (0.0, 0.7, 3.0, 9.0):
+        value, slope = jax.jvp(strength, (jnp.float64(t),), (jnp.float64(1.0),))
+        value = float(value)
+        np.testing.assert_allclose(float(slope), np.hypot(d * lam, 2 * value) * (s - value),
+                                   rtol=1e-11, atol=1e-14)
+    assert float(strength(0.0)) == pytest.approx(d * a0, rel=1e-15)
 
 
 def test_lambda_balanced_is_continuous_at_zero_and_symmetric_in_lambda():
@@ -86,7 +202,9 @@ def test_lambda_balanced_is_continuous_at_zero_and_symmetric_in_lambda():
                                    rtol=1e-9)
     np.testing.assert_array_equal(theory.lambda_balanced_mode_strength(t, 1.3, 1e-3, -2.0),
                                   theory.lambda_balanced_mode_strength(t, 1.3, 1e-3, 2.0))
-    np.testing.assert_array_equal(theory.lambda_balanced_mode_strength(t, 1.3, 1e-3, 0.0), rich)
+    np.testing.assert_allclose(theory.lambda_balanced_mode_strength(t, 1.3, 1e-3, 0.0), rich,
+                               rtol=1e-14)
+    np.testing.assert_array_equal(theory.lambda_balanced_mode_strength(t, 1.3, 0.0, 0.0), 0.0)
 
 
 def test_lambda_balanced_lazy_limit_is_exponential():
@@ -175,15 +293,60 @@ def test_learning_time_versus_depth():
 @pytest.mark.parametrize("call, match", [
     (lambda: theory.mode_strength(1.0, 1.0, 0.1, depth=0), "depth must be an integer >= 1"),
     (lambda: theory.mode_strength(1.0, 1.0, 0.1, depth=3, lam=0.5), "lam applies to depth 2"),
-    (lambda: theory.mode_strength(1.0, 1.0, 0.1, lam=0.5, d=0.5), "needs white inputs"),
+    (lambda: theory.mode_strength(1.0, 1.0, 0.1, d=0.0), "d must be finite and > 0"),
     (lambda: theory.mode_strength(-1.0, 1.0, 0.1), "t must be finite and ≥ 0"),
     (lambda: theory.mode_strength(1.0, [1.0, 0.0], 0.1), "s must be finite and > 0"),
     (lambda: theory.mode_strength(1.0, 1.0, -0.1), "a0 must be finite and ≥ 0"),
     (lambda: theory.mode_strength(1.0, 1.0, np.nan, depth=3), "a0 must be finite"),
+    (lambda: theory.shallow_mode_strength(-50.0, 1.0, 0.0), r"t must be finite and ≥ 0; got -50"),
+    (lambda: theory.deep_mode_strength(1.0, 1.0, -1e-3), "a0 must be finite and ≥ 0"),
+    (lambda: theory.lambda_balanced_mode_strength(-1.0, 1.0, 0.1, 2.0), "t must be finite"),
+    (lambda: theory.lambda_balanced_mode_strength(1.0, 0.0, 0.1, 2.0), "s must be finite and > 0"),
+    (lambda: theory.half_time(1.0, 0.7), r"a0 < s/2.*half time is undefined; got s=1.0, a0=0.7"),
+    (lambda: theory.half_time(1.0, 0.5), "half time is undefined"),
+    (lambda: theory.half_time(-1.0, 0.1), "s must be finite and > 0; got -1.0"),
+    (lambda: theory.half_time(1.0, 0.0), "a0 must be finite and > 0; got 0.0"),
+    (lambda: theory.half_time([1.0, 2.0], [0.1, 1.5]), "got s=2.0, a0=1.5"),
+    (lambda: theory.rise_time(1.0, low=0.9, high=0.1), "0 < low < high < 1.*low=0.9, high=0.1"),
+    (lambda: theory.rise_time(1.0, low=0.0), "0 < low < high < 1"),
+    (lambda: theory.rise_time(1.0, high=1.0), "0 < low < high < 1"),
+    (lambda: theory.rise_time(0.0), "s must be finite and > 0"),
+    (lambda: theory.saxe_learning_time(0.0, 1e-3), "s must be finite and > 0; got 0.0"),
+    (lambda: theory.saxe_learning_time(1.0, 0.0), "a0 must be finite and > 0"),
+    (lambda: theory.saxe_learning_time(1.0, 2.0), "needs a0 < s.*got s=1.0, a0=2.0"),
+    (lambda: theory.large_depth_learning_time(1.0, 0.1, 0.5, depth=0),
+     "depth must be finite and > 0; got 0"),
+    (lambda: theory.large_depth_learning_time(1.0, 0.5, 2.0, depth=5), "same side of s"),
+    (lambda: theory.transition_time(1.0, 0.5, 2.0), r"same side of s.*u_start=0.5, u_end=2.0"),
+    (lambda: theory.transition_time(1.0, 0.5, 1.0), "same side of s"),
+    (lambda: theory.transition_time(1.0, 2.0, 0.5, depth=3), "same side of s"),
+    (lambda: theory.transition_time(1.0, 0.0, 0.5), "u_start must be finite and > 0.*saddle"),
+    (lambda: theory.transition_time(1.0, 0.5, -0.5, depth=1), "between u_start and s"),
+    (lambda: theory.transition_time(1.0, 0.1, -0.5, depth=3), "u_end must be finite and > 0"),
+    (lambda: theory.transition_time(1.0, 0.5, 0.2), r"u_end must lie between u_start and s"),
+    (lambda: theory.transition_time(1.0, 2.0, 3.0, depth=1), "between u_start and s"),
 ])
 def test_bad_theory_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_time_checks_skip_traced_arguments_and_allow_valid_edges():
+    """Traced arguments pass through (no host check inside jit); depth 1 allows starts ≤ 0
+    and above s, and u_end = u_start is the zero time."""
+    traced = float(jax.jit(theory.half_time)(1.0, 0.7))  # the formula, past its domain
+    assert traced == pytest.approx(0.5 * np.log(1 / 0.7 - 1), rel=1e-14)
+    assert np.isnan(jax.jit(theory.transition_time)(1.0, 0.5, 2.0))
+    assert float(theory.transition_time(1.0, 0.3, 0.3)) == 0.0
+    np.testing.assert_allclose(theory.transition_time(1.0, -1.0, 0.5, depth=1), np.log(4),
+                               rtol=1e-14)
+    np.testing.assert_allclose(theory.transition_time(1.0, 3.0, 2.0, depth=1), np.log(2),
+                               rtol=1e-14)
+    np.testing.assert_allclose(theory.half_time(1.0, -1.0, depth=1), np.log(4), rtol=1e-14)
+    np.testing.assert_allclose(theory.large_depth_learning_time(1.0, 0.01, 0.5,
+                                                                depth=np.array([4, 8])),
+                               [theory.large_depth_learning_time(1.0, 0.01, 0.5, depth=L)
+                                for L in (4, 8)], rtol=1e-14)
 
 
 def test_a_mode_started_at_zero_stays_there():

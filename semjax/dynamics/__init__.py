@@ -1,18 +1,32 @@
-"""Gradient-flow dynamics of deep linear networks: networks, initialisations, integrators,
-the compiled batched kernel and `simulate`.
+"""Training dynamics of deep linear networks: networks, objectives, steppers, the pure solver
+core, and the host wrappers `simulate` (gradient flow) and `train` (optax optimisers,
+finite learning rates, minibatches).
 
-Conventions (Σ normalisation, the ½ in the loss, time in units of τ) are stated once, in
-`semjax.task`.
+The core (`integrate`, batched by `run_batch`) is a pure JAX function of a `TrainState`, an
+objective (`Correlations`, `Items`) and a static stepper (`GradientFlow`, `Optax`): compose
+them from outside with `jax.jit`, `jax.vmap`, `jax.grad` or sharding. Conventions (Σ
+normalisation, the ½ in the loss, time in units of τ) are stated once, in `semjax.task`.
 """
 
+from semjax.dynamics._core import RECORDABLE as RECORDABLE
+from semjax.dynamics._core import CoreConfig as CoreConfig
+from semjax.dynamics._core import TrainState as TrainState
+from semjax.dynamics._core import integrate as integrate
+from semjax.dynamics._core import observe as observe
+from semjax.dynamics._core import run_batch as run_batch
 from semjax.dynamics._initialisation import INIT_NAMES as INIT_NAMES
 from semjax.dynamics._initialisation import initialise as initialise
-from semjax.dynamics._integrators import euler as euler
-from semjax.dynamics._integrators import rk4 as rk4
-from semjax.dynamics._kernel import RECORDABLE as RECORDABLE
-from semjax.dynamics._network import TaskArrays as TaskArrays
+from semjax.dynamics._network import apply as apply
 from semjax.dynamics._network import layer_shapes as layer_shapes
 from semjax.dynamics._network import network_map as network_map
 from semjax.dynamics._network import vector_field as vector_field
-from semjax.dynamics._simulate import SimulationDiverged as SimulationDiverged
+from semjax.dynamics._objectives import Correlations as Correlations
+from semjax.dynamics._objectives import Items as Items
+from semjax.dynamics._runs import SimulationDiverged as SimulationDiverged
+from semjax.dynamics._runs import UnstableRunWarning as UnstableRunWarning
 from semjax.dynamics._simulate import simulate as simulate
+from semjax.dynamics._steppers import GradientFlow as GradientFlow
+from semjax.dynamics._steppers import Optax as Optax
+from semjax.dynamics._steppers import euler as euler
+from semjax.dynamics._steppers import rk4 as rk4
+from semjax.dynamics._train import train as train

@@ -1,10 +1,15 @@
 """Closed-form learning dynamics of deep linear networks (theory.md §2–§5).
 
 Mode strengths (`mode_strength` and its special cases), learning times (exact and the papers'
-approximations), exact matrix solutions from λ-balanced starts, analytic dataset spectra, and
-`trajectory`, which returns a `semjax.Trajectory` on the same axes as `semjax.simulate`.
+approximations), finite learning rates (the exact gradient-descent map `gd_mode_strength`, its
+`gd_stability_bound`, and the O(η)-corrected `modified_flow_mode_strength`), exact matrix
+solutions from λ-balanced starts, analytic dataset spectra, and `trajectory`, which returns a
+`semjax.Trajectory` on the same axes as `semjax.simulate`.
 """
 
+from semjax.theory._finite_step import gd_mode_strength as gd_mode_strength
+from semjax.theory._finite_step import gd_stability_bound as gd_stability_bound
+from semjax.theory._finite_step import modified_flow_mode_strength as modified_flow_mode_strength
 from semjax.theory._modes import deep_mode_strength as deep_mode_strength
 from semjax.theory._modes import lambda_balanced_mode_strength as lambda_balanced_mode_strength
 from semjax.theory._modes import mode_strength as mode_strength

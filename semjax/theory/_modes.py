@@ -11,8 +11,10 @@ Shared-basis non-white inputs (theory.md §2.5): if Σx v_α = d v_α, a decoupl
 depth-L mode has product strength ũ = u_αᵀ W v_α obeying τ dũ/dt = L ũ^{2−2/L} (s − d ũ), so
 m = d ũ obeys the white equation τ_eff dm/dt = L m^{2−2/L} (s − m) with τ_eff = τ d^{1−2/L}:
 for the paper's depth 2 the recorded strength sees d only through its start m(0) = d ũ(0),
-a shallow net relaxes at rate d/τ. `mode_strength` takes ũ(0) (what `simulate`'s aligned
-``init_scale`` sets) and ``d``, and applies this.
+a shallow net relaxes at rate d/τ. An aligned λ-balanced pair (c² − b² = λ, ũ = cb) has
+τ dũ/dt = √(λ² + 4ũ²)(s − dũ), i.e. m obeys the white equation with λ replaced by dλ.
+`mode_strength` takes ũ(0) (what `simulate`'s aligned ``init_scale`` sets) and ``d``, and
+applies this.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from jax import lax
 
 from semjax import _validation
 
+_TIME_FIX = "Pass times t ≥ 0, in units of τ, counted from the start."
+_A0_FIX = ("a0 is the initial product strength u_αᵀW(0)v_α of an aligned start (a0 = 0 is the "
+           "saddle, where a balanced mode stays).")
+_S_FIX = "s is a singular value of Σyx; leave out modes with s = 0 (they are never learned)."
+
 
 def deep_mode_strength(t, s, a0, *, tau=1.0):
     """Balanced decoupled two-layer mode, τ da/dt = 2a(s − a) (Saxe et al. 2014, eq. 12):
@@ -32,8 +39,15 @@ def deep_mode_strength(t, s, a0, *, tau=1.0):
 
     Evaluated as s / (1 + sign(s − a0) exp(ln|s − a0| − ln a0 − 2st/τ)): no overflow for any
     t ≥ 0, s > 0 and a0 > 0 (even when s/a0 itself overflows), in float32 and float64.
-    Requires a0 > 0 (a0 = 0 is the saddle).
+    Requires a0 ≥ 0 (a0 = 0 is the saddle, where the mode stays).
+
+    Raises:
+        ValueError: t < 0, s ≤ 0, a0 < 0 or non-finite values (when concrete).
     """
+    _check_concrete("t", t, fix=_TIME_FIX)
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    _check_concrete("a0", a0, fix=_A0_FIX)
+    _check_concrete("tau", tau, allow_zero=False)
     t, s, a0 = jnp.asarray(t), jnp.asarray(s), jnp.asarray(a0)
     exponent = jnp.log(jnp.abs(s - a0)) - jnp.log(a0) - 2 * s * t / tau
     return s / (1 + jnp.sign(s - a0) * jnp.exp(exponent))
@@ -45,7 +59,14 @@ def shallow_mode_strength(t, s, b0, *, tau=1.0):
         b(t) = s (1 − e^{−t/τ}) + b0 e^{−t/τ},
 
     every mode relaxing with the same time constant τ, whatever s.
+
+    Raises:
+        ValueError: t < 0, or non-finite values (when concrete).
     """
+    _check_concrete("t", t, fix=_TIME_FIX)
+    _check_concrete("s", s, allow_negative=True)
+    _check_concrete("b0", b0, allow_negative=True)
+    _check_concrete("tau", tau, allow_zero=False)
     t, s, b0 = jnp.asarray(t), jnp.asarray(s), jnp.asarray(b0)
     return -s * jnp.expm1(-t / tau) + b0 * jnp.exp(-t / tau)
 
@@ -55,34 +76,70 @@ def lambda_balanced_mode_strength(t, s, a0, lam, *, tau=1.0):
 
         τ da/dt = √(λ² + 4a²) (s − a),
 
-    which depends on λ only through λ², interpolating between the rich sigmoid (λ = 0, equal to
-    `deep_mode_strength`) and lazy exponential relaxation at rate |λ|/τ (|λ| ≫ s, a).
+    which depends on λ only through λ², interpolating between the rich sigmoid (λ = 0, Saxe et
+    al. 2014 eq. 12) and lazy exponential relaxation at rate |λ|/τ (|λ| ≫ s, a).
 
-    Solution: with a = (λ/2) sinh θ and w = tanh(θ/2), w obeys a Riccati equation with roots
-    w± = (−λ ± K)/(2s), K = √(λ² + 4s²), so (w − w₊)/(w − w₋) = c0 e^{−Kt/τ} and
-    a = λ w/(1 − w²). Evaluated with the O(λ) factors 1 − w₊, 1 − w0, 1 + w₋ divided out
-    analytically, so it is exact and continuous as λ → 0 and has no cancellation for any λ.
-    Requires a0 > 0. At λ = 0 exactly it returns `deep_mode_strength`.
+    Solution. With a = (|λ|/2) sinh θ and s = (|λ|/2) sinh φ, the quantity
+    q = sinh((φ − θ)/2) / (|λ| cosh((φ + θ)/2)) decays as q(t) = q₀ e^{−Kt/τ},
+    K = √(λ² + 4s²) (it is the cross-ratio of w = tanh(θ/2) with the two fixed points of the
+    Riccati equation τ dw/dt = s(1 − w²) − |λ|w), and a is a rational function of q:
+
+        a = [s − qλ²(1 + sq)] / [(1 + qP)(1 − qM)],   P = K + 2s,  M = λ²/P = K − 2s.
+
+    The numerator is s λ² (q_a − q)(q − q_b) with roots q_a = q(a = 0) > 0 > q_b; written
+    through these factors, scaled to 1 at t = ∞, with E = e^{−Kt/τ} and F = 1 − E,
+
+        a(t) = s X Y / (Z₁ Z₂),
+        X = ξ E + F,     ξ = (2a0 / (s B₀)) √( K² (K + |λ|)(2a0 + R₀) / (P (R₀ + |λ|)) ),
+        Y = 1 + 2s|λ| q₀ E / (K + |λ|),     Z₁ = (2K/B₀) E + F,     Z₂ = 1 − q₀ M E,
+
+    R₀ = √(λ² + 4a0²), B₀ = 2a0 + R₀ + M, q₀ = 2(s − a0)(1 + 2(s + a0)/(K + R₀)) / (P B₀)
+    (Z₁ = 1 + qP, using 1 + q₀P = 2K/B₀). Each factor is a sum of terms of one sign or
+    bounded away from cancellation (|2s|λ|q₀/(K + |λ|)| ≤ ¼, q₀M ≤ ½), and every product
+    is formed from ratios, so a is accurate to a few eps relative, plus the unavoidable
+    eps·Kt/τ·|d ln a/d ln E| from rounding the exponent, for all t ≥ 0, s > 0, a0 ≥ 0 and λ
+    in float32 and float64 (no cancellation where s or a0 is small against λ). It is a0 at
+    t = 0, s once E underflows, and at λ = 0 the rich sigmoid s / ((s/a0) E + F),
+    continuously in λ. The start a0 = 0 with λ = 0 is the saddle and stays at 0.
+
+    Args:
+        t: times ≥ 0, broadcast against the other arguments.
+        s: singular value > 0.
+        a0: initial strength ≥ 0.
+        lam: λ = c² − b² of the start, c and b the mode's components in W₂ and W₁
+            (W₂ᵀW₂ − W₁W₁ᵀ convention); only |λ| matters.
+        tau: time constant τ.
+
+    Raises:
+        ValueError: t < 0, s ≤ 0, a0 < 0 or non-finite values (when concrete).
     """
-    t, s, a0 = jnp.asarray(t), jnp.asarray(s), jnp.asarray(a0)
-    lam_input = lam
-    lam = jnp.abs(jnp.asarray(lam))
-    rich = deep_mode_strength(t, s, a0, tau=tau)
-    lam = jnp.where(lam == 0, 1.0, lam)  # placeholder where λ = 0; that branch returns `rich`
-    K = jnp.sqrt(lam ** 2 + 4 * s ** 2)
+    _check_concrete("t", t, fix=_TIME_FIX)
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    _check_concrete("a0", a0, fix=_A0_FIX)
+    _check_concrete("lam", lam, allow_negative=True)
+    _check_concrete("tau", tau, allow_zero=False)
+    t, s, a0, lam = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.result_type(t, s, a0, lam,
+                                                                                 float))
+                                           for v in (t, s, a0, lam)))
+    lam = jnp.abs(lam)
+    saddle = (a0 == 0) & (lam == 0)
+    a0 = jnp.where(saddle, s, a0)  # any start: the saddle's value is set at the end
+    K = jnp.hypot(lam, 2 * s)
     R0 = jnp.hypot(lam, 2 * a0)
-    w_plus = (K - lam) / (2 * s)
-    w_minus = -(K + lam) / (2 * s)
-    w0 = 2 * a0 / (lam + R0)
-    # (1 − w₊)/λ, (1 − w0)/λ and −(1 + w₋)/λ, each finite as λ → 0:
-    p_plus = (2 * s + K - lam) / (2 * s * (2 * s + K))
-    p_zero = (1 + lam / (R0 + 2 * a0)) / (lam + R0)
-    p_minus = (lam + 2 * s + K) / (2 * s * (2 * s + K))
-    gamma = (p_plus - p_zero) / (w0 - w_minus)  # c0 / λ
-    decay = gamma * jnp.exp(-K * t / tau)  # c(t) / λ
-    numerator = (w_plus - lam * decay * w_minus) * (1 - lam * decay)
-    denominator = (p_plus - decay * (1 - w_minus)) * ((1 + w_plus) + lam ** 2 * decay * p_minus)
-    return jnp.where(jnp.asarray(lam_input) == 0, rich, numerator / denominator)
+    P = K + 2 * s
+    M = lam * (lam / P)
+    B0 = 2 * a0 + R0 + M
+    decay = jnp.exp(-K * t / tau)
+    grown = -jnp.expm1(-K * t / tau)
+    q0 = 2 * ((s - a0) / P) * ((1 + 2 * (s + a0) / (K + R0)) / B0)
+    # ξ as a product of ratios (not a ratio of products), so that nothing under- or overflows
+    xi = (2 * (a0 / B0) * jnp.sqrt(K / P) * jnp.sqrt((2 * a0 + R0) / (R0 + lam))
+          * jnp.sqrt(K / s) * jnp.sqrt((K + lam) / s))
+    x = xi * decay + grown
+    y = 1 + (2 * s / (K + lam)) * (lam * q0) * decay
+    z1 = (2 * K / B0) * decay + grown
+    z2 = 1 - q0 * M * decay
+    return jnp.where(saddle, 0.0, s * x * y / (z1 * z2))
 
 
 def _antiderivative(y, depth: int):
@@ -148,18 +205,28 @@ def _layered_mode_strength(t, s, a0, depth: int, tau, iterations: int):
     return jnp.where(x0 == 1, s, x * s)
 
 
+def _concrete(*values):
+    """The values as numpy arrays, or None if any is traced (then jit compiles them, unchecked)."""
+    if any(isinstance(value, jax.core.Tracer) for value in values):
+        return None
+    return tuple(np.asarray(value) for value in values)
+
+
 def _check_concrete(name: str, value, *, allow_zero: bool = True,
-                    allow_negative: bool = False) -> None:
-    """Host check of a concrete argument (skipped for traced values, which jit compiles)."""
-    if isinstance(value, jax.core.Tracer):
+                    allow_negative: bool = False, fix: str = "") -> None:
+    """Host check of a concrete argument (skipped for traced values, which jit compiles);
+    ``fix`` is appended to the message."""
+    concrete = _concrete(value)
+    if concrete is None:
         return
-    array = np.asarray(value)
+    array = concrete[0]
     bad = ~np.isfinite(array)
     if not allow_negative:
         bad |= (array < 0) | ((array == 0) & (not allow_zero))
     if np.any(bad):
         bound = "" if allow_negative else " and ≥ 0" if allow_zero else " and > 0"
-        raise ValueError(f"{name} must be finite{bound}; got {array[bad].ravel()[0]}.")
+        raise ValueError(f"{name} must be finite{bound}; got {array[bad].ravel()[0]}."
+                         + (f" {fix}" if fix else ""))
 
 
 def _maybe_nonzero(value) -> bool:
@@ -171,8 +238,8 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
     """Recorded strength m(t) = u_αᵀ W(t) Σx v_α of a decoupled, balanced mode.
 
     Solves τ dm/dt = L m^{2−2/L} (s − m) (Saxe et al. 2014 eq. 15; L = ``depth`` weight
-    matrices) from m(0) = a0, or for depth 2 with ``lam`` ≠ 0 the λ-balanced
-    τ dm/dt = √(λ² + 4m²)(s − m) (theory.md §3.7):
+    matrices) from m(0) = d·a0, or for depth 2 with ``lam`` ≠ 0 the λ-balanced
+    τ dm/dt = √(d²λ² + 4m²)(s − m) (theory.md §3.7; module docstring for d):
 
     - depth 1: `shallow_mode_strength` (exponential, rate 1/τ);
     - depth 2: `deep_mode_strength` (sigmoid) or `lambda_balanced_mode_strength`;
@@ -192,21 +259,20 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
         iterations: at most this many Newton/bisection steps for depth ≥ 3 (static).
 
     Raises:
-        ValueError: depth < 1; t < 0, s ≤ 0, a0 < 0 (depth ≥ 2) or non-finite values;
-            λ ≠ 0 with depth ≠ 2 or d ≠ 1 (all checked when the values are concrete).
+        ValueError: depth < 1; t < 0, s ≤ 0, d ≤ 0, a0 < 0 (depth ≥ 2) or non-finite values;
+            λ ≠ 0 with depth ≠ 2 (all checked when the values are concrete).
     """
     depth = _validation.positive_int("depth", depth)
-    _check_concrete("t", t)
-    _check_concrete("s", s, allow_zero=False)
-    _check_concrete("a0", a0, allow_negative=depth == 1)  # a0 = 0: the saddle, where it stays
+    _check_concrete("t", t, fix=_TIME_FIX)
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    _check_concrete("a0", a0, allow_negative=depth == 1, fix=_A0_FIX)
     _check_concrete("tau", tau, allow_zero=False)
+    _check_concrete("d", d, allow_zero=False)
     if _maybe_nonzero(lam):
         if depth != 2:
             raise ValueError(f"lam applies to depth 2 (theory.md §3.7); got depth={depth}.")
-        if isinstance(d, jax.core.Tracer) or np.any(np.abs(np.asarray(d) - 1) > 1e-10):
-            raise ValueError("lam ≠ 0 needs white inputs (d = 1): the λ-balanced closed form "
-                             "assumes Σx = I.")
-        return lambda_balanced_mode_strength(t, s, a0, lam, tau=tau)
+        d = jnp.asarray(d)
+        return lambda_balanced_mode_strength(t, s, d * a0, d * lam, tau=tau)
     a0 = jnp.asarray(d) * a0
     tau = tau * jnp.asarray(d) ** (1 - 2 / depth)
     if depth == 1:

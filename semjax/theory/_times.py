@@ -5,15 +5,53 @@ Exact: `transition_time` (time from strength u0 to u_f for any depth), `half_tim
 `rise_time`. Approximations, kept because the papers quote them: `saxe_learning_time`
 (τ/s) ln(s/a0) of Saxe et al. 2014 (the ε → s − ε time, ≈ 2 t½ for a0 ≪ s), and
 `large_depth_learning_time` (Saxe et al. 2014 eq. 17, τ du/dt ≈ L u² (s − u)).
-All broadcast over their arguments and are jax-traceable.
+All broadcast over their arguments and are jax-traceable. Concrete arguments are checked on
+the host: a time that does not exist (a level the mode never reaches) raises a ValueError
+instead of returning NaN, a negative number or inf; traced arguments are not checked.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from semjax import _validation
-from semjax.theory._modes import _antiderivative
+from semjax.theory._modes import _S_FIX, _antiderivative, _check_concrete, _concrete
+
+
+def _first_bad(bad, **values) -> str:
+    """'name=value, …' at the first entry where ``bad`` holds (values broadcast together)."""
+    arrays = np.broadcast_arrays(*values.values())
+    index = np.argwhere(np.broadcast_to(bad, arrays[0].shape))[0]
+    return ", ".join(f"{name}={array[tuple(index)]}" for name, array in zip(values, arrays))
+
+
+def _check_path(s, u_start, u_end, *, positive: bool):
+    """Concrete check that a mode started at ``u_start`` reaches ``u_end`` in finite time:
+    both strictly on the same side of s, ``u_end`` between ``u_start`` and s, and (depth ≥ 2,
+    ``positive``) both > 0, since 0 is the saddle."""
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    saddle = "For depth ≥ 2, 0 is the saddle: a mode started there never moves."
+    for name, value in (("u_start", u_start), ("u_end", u_end)):
+        _check_concrete(name, value, allow_negative=not positive, allow_zero=not positive,
+                        fix=saddle if positive else "")
+    concrete = _concrete(s, u_start, u_end)
+    if concrete is None:
+        return
+    s, u0, uf = concrete
+    values = {"s": s, "u_start": u0, "u_end": uf}
+    opposite = (s - u0) * (s - uf) <= 0
+    if np.any(opposite):
+        where = _first_bad(opposite, **values)
+        raise ValueError(
+            f"u_start and u_end must lie strictly on the same side of s: a mode moves "
+            f"monotonically towards s, reaching it only as t → ∞; got {where}.")
+    backwards = (uf - u0) * (s - u0) < 0
+    if np.any(backwards):
+        raise ValueError(
+            f"u_end must lie between u_start and s (a mode moves monotonically from its start "
+            f"towards s, never away); got {_first_bad(backwards, **values)}. Swap u_start and "
+            f"u_end for the time between them.")
 
 
 def transition_time(s, u_start, u_end, *, tau=1.0, depth=2):
@@ -26,10 +64,20 @@ def transition_time(s, u_start, u_end, *, tau=1.0, depth=2):
     partial-fraction antiderivative in y = (u/s)^{1/L}.
 
     Args:
-        s: singular value; u_start, u_end: strengths (> 0 for depth ≥ 2);
-        tau: time constant; depth: number of weight matrices L (static).
+        s: singular value > 0.
+        u_start: strength at the start (> 0 for depth ≥ 2, where 0 is the saddle).
+        u_end: strength reached, strictly between u_start (inclusive) and s.
+        tau: time constant τ.
+        depth: number of weight matrices L (static).
+
+    Raises:
+        ValueError: (concrete arguments) s ≤ 0; u_start or u_end ≤ 0 for depth ≥ 2; u_start
+            and u_end not strictly on the same side of s, or u_end not between u_start and s
+            (a level the mode never reaches).
     """
     depth = _validation.positive_int("depth", depth)
+    _check_concrete("tau", tau, allow_zero=False)
+    _check_path(s, u_start, u_end, positive=depth >= 2)
     s, u0, uf = (jnp.asarray(v, dtype=jnp.result_type(s, u_start, u_end, float))
                  for v in (s, u_start, u_end))
     if depth == 1:
@@ -44,7 +92,23 @@ def transition_time(s, u_start, u_end, *, tau=1.0, depth=2):
 
 def half_time(s, a0, *, tau=1.0, depth=2):
     """Exact time at which a mode started at a0 < s/2 reaches s/2; for depth 2
-    t½ = (τ/2s) ln(s/a0 − 1), ≈ half of the paper's (τ/s) ln(s/a0) for a0 ≪ s."""
+    t½ = (τ/2s) ln(s/a0 − 1), ≈ half of the paper's (τ/s) ln(s/a0) for a0 ≪ s.
+
+    Raises:
+        ValueError: (concrete arguments) s ≤ 0; a0 ≥ s/2, where the mode never crosses s/2
+            and the half time is undefined; a0 ≤ 0 for depth ≥ 2 (the saddle).
+    """
+    depth = _validation.positive_int("depth", depth)
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    _check_concrete("a0", a0, allow_negative=depth == 1, allow_zero=depth == 1,
+                    fix="A balanced mode started at 0 stays at the saddle and never learns.")
+    concrete = _concrete(s, a0)
+    if concrete is not None and np.any(late := concrete[1] >= concrete[0] / 2):
+        raise ValueError(
+            f"half_time needs a0 < s/2: a mode started at or above half its final strength "
+            f"never crosses s/2, so its half time is undefined; got "
+            f"{_first_bad(late, s=concrete[0], a0=concrete[1])}. Use transition_time(s, a0, "
+            f"u_end) for a level between a0 and s.")
     s = jnp.asarray(s)
     return transition_time(s, a0, s / 2, tau=tau, depth=depth)
 
@@ -52,14 +116,35 @@ def half_time(s, a0, *, tau=1.0, depth=2):
 def rise_time(s, *, tau=1.0, depth=2, low=0.1, high=0.9):
     """Exact time from ``low``·s to ``high``·s (the transition width); independent of a0.
     Depth 2: (τ/2s) ln[(high/(1 − high)) ((1 − low)/low)] = (τ/2s) ln 81 ≈ 2.197 τ/s for
-    10 %→90 %; depth 1: τ ln 9 for every s."""
+    10 %→90 %; depth 1: τ ln 9 for every s.
+
+    Raises:
+        ValueError: (concrete arguments) s ≤ 0, or not 0 < low < high < 1.
+    """
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    concrete = _concrete(low, high)
+    if concrete is not None and np.any(order := ~((0 < concrete[0]) & (concrete[0] < concrete[1])
+                                                  & (concrete[1] < 1))):
+        raise ValueError(f"rise_time needs fractions 0 < low < high < 1 of s; got "
+                         f"{_first_bad(order, low=concrete[0], high=concrete[1])}.")
     s = jnp.asarray(s)
     return transition_time(s, low * s, high * s, tau=tau, depth=depth)
 
 
 def saxe_learning_time(s, a0, *, tau=1.0):
     """The paper's learning-time scale (τ/s) ln(s/a0) (Saxe et al. 2014, from ε to s − ε with
-    ε = a0, ε ≪ s): an approximation, ≈ 2 `half_time`."""
+    ε = a0, ε ≪ s): an approximation, ≈ 2 `half_time`.
+
+    Raises:
+        ValueError: (concrete arguments) s ≤ 0, or not 0 < a0 < s.
+    """
+    _check_concrete("tau", tau, allow_zero=False)
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    _check_concrete("a0", a0, allow_zero=False, fix="The formula needs a start 0 < a0 < s.")
+    concrete = _concrete(s, a0)
+    if concrete is not None and np.any(late := concrete[1] >= concrete[0]):
+        raise ValueError(f"saxe_learning_time needs a0 < s (it is the time from ε = a0 to "
+                         f"s − ε); got {_first_bad(late, s=concrete[0], a0=concrete[1])}.")
     s, a0 = jnp.asarray(s), jnp.asarray(a0)
     return tau / s * jnp.log(s / a0)
 
@@ -69,8 +154,17 @@ def large_depth_learning_time(s, u_start, u_end, *, tau=1.0, depth):
 
         t = (τ/L) [ (1/s²) ln( u_f (u0 − s) / (u0 (u_f − s)) ) + 1/(s u0) − 1/(s u_f) ].
 
-    The paper writes N_l (number of layers) for L; they agree as depth grows.
+    The paper writes N_l (number of layers) for L; they agree as depth grows. ``depth`` may be
+    an array (broadcast).
+
+    Raises:
+        ValueError: (concrete arguments) depth ≤ 0; s ≤ 0; u_start or u_end ≤ 0, not strictly
+            on the same side of s, or u_end not between u_start and s.
     """
+    _check_concrete("depth", depth, allow_zero=False,
+                    fix="depth is the number of weight matrices L ≥ 1.")
+    _check_concrete("tau", tau, allow_zero=False)
+    _check_path(s, u_start, u_end, positive=True)
     s, u0, uf = jnp.asarray(s), jnp.asarray(u_start), jnp.asarray(u_end)
     return tau / depth * (jnp.log(uf * (u0 - s) / (u0 * (uf - s))) / s ** 2
                           + 1 / (s * u0) - 1 / (s * uf))

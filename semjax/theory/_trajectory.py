@@ -6,6 +6,7 @@ import numpy as np
 
 from semjax import _validation
 from semjax.task import Task, require_task
+from semjax.theory._finite_step import _check_common, _gd_history
 from semjax.theory._modes import mode_strength
 from semjax.theory._riccati import exact_solution
 from semjax.trajectory import Trajectory
@@ -61,16 +62,21 @@ def effective_a0(task: Task, weights) -> np.ndarray:
 
 
 def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float = 0.0,
-               hidden=None, batch_axes=None, coords=None,
-               record=("modes", "loss")) -> Trajectory:
+               hidden=None, batch_axes=None, coords=None, record=("modes", "loss"),
+               learning_rate=None) -> Trajectory:
     """Closed-form dynamics as a `semjax.Trajectory`, on the axes `simulate` uses.
 
-    Two exact routes, and one approximation:
+    Three exact routes, and one approximation:
 
     - ``a0`` (aligned, decoupled starts): every mode follows `mode_strength` (depth L,
       shared-basis Σx, λ-balanced for depth 2), W(t) = Σ_α ũ_α(t) u_α v_αᵀ. Exact for
       `simulate(init="aligned", init_scale=a0, lam=lam)`; for small random starts it is the
       aligned approximation with ``a0 = effective_a0(task, weights)``.
+    - ``a0`` with ``learning_rate=η``: every mode follows the exact gradient-descent map
+      (`gd_mode_strength`) at step t/η, so
+      ``semjax.compare(run, trajectory(task, run.t, a0, learning_rate=η))`` compares a run
+      of `semjax.train` with ``optax.sgd(η)`` (aligned start) against the discrete theory,
+      with no O(η) discretisation error.
     - ``init=(W1, W2)`` (any λ-balanced two-layer start, white inputs): the matrix Riccati
       solution `exact_solution` for each run (theory.md §3).
 
@@ -92,10 +98,16 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
             simulation's coordinates in `semjax.compare` (default: indices).
         record: fields from ``"modes"``, ``"loss"``, ``"product"``, ``"hidden_gram"``,
             ``"singular_values"``.
+        learning_rate: η of full-batch gradient descent (``a0`` route): the theory is the
+            exact discrete map, and every t must be a whole number of steps, t = kη.
+
+    Returns:
+        A `Trajectory` with ``info["route"]`` "aligned", "gradient_descent" or "riccati".
 
     Raises:
         ValueError: both or neither of ``a0`` and ``init``; Σx outside the theory; bad shapes;
-            unknown fields; for ``init``, the conditions of `exact_solution`.
+            unknown fields; for ``init``, the conditions of `exact_solution`; with
+            ``learning_rate``: η ≤ 0, ``init`` given, or a t that is not a multiple of η.
     """
     require_task(task)
     t = np.asarray(t, dtype=float)
@@ -106,22 +118,47 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
     if (a0 is None) == (init is None):
         raise ValueError("give exactly one of a0 (aligned starts) or init=(W1, W2) (λ-balanced "
                          "starts).")
+    if learning_rate is not None:
+        if init is not None:
+            raise ValueError("learning_rate applies to aligned starts (a0=...); the init= "
+                             "route is the gradient-flow Riccati solution.")
+        learning_rate = _validation.positive_float("learning_rate", learning_rate)
     if init is None:
         depth = _validation.positive_int("depth", depth)
-        batch_axes, fields, a0 = _aligned(task, t, a0, depth, lam, hidden, batch_axes, record)
-        info = {"route": "aligned", "depth": depth, "lam": float(lam),
+        batch_axes, fields, a0 = _aligned(task, t, a0, depth, lam, hidden, batch_axes, record,
+                                          learning_rate)
+        info = {"route": "aligned" if learning_rate is None else "gradient_descent",
+                "depth": depth, "lam": float(lam),
                 "a0": a0.reshape(-1, a0.shape[-1])[0].tolist()}
+        if learning_rate is not None:
+            info["learning_rate"] = learning_rate
     else:
         batch_axes, fields, lams = _riccati(task, t, init, record)
         info = {"route": "riccati", "depth": 2, "lam": lams}
     info |= {"source": "semjax.theory.trajectory", "task_s": task.modes.s.tolist()}
     batch_shape = np.shape(next(iter(fields.values())))[:len(batch_axes)] if fields else ()
-    return Trajectory.create(t=t, finite=np.ones(batch_shape, bool), coords=coords,
+    step = None if learning_rate is None else _steps(t, learning_rate)
+    return Trajectory.create(t=t, step=step, finite=np.ones(batch_shape, bool), coords=coords,
                              batch_axes=batch_axes, info=info, **fields)
 
 
-def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record):
-    """Fields of the decoupled closed form (the ``a0`` route of `trajectory`)."""
+def _steps(t, learning_rate: float) -> np.ndarray:
+    """The step counts k = t/η, or a ValueError if some t is not a whole number of steps."""
+    exact = t / learning_rate
+    steps = np.round(exact)
+    off = np.abs(exact - steps) > 1e-9 * np.maximum(1.0, steps)
+    if np.any(off):
+        i = int(np.argmax(off))
+        raise ValueError(f"t must be whole multiples of learning_rate (each step of gradient "
+                         f"descent advances t by η); t[{i}]={float(t[i])!r} is "
+                         f"{exact[i]:.12g} steps of learning_rate={learning_rate!r}. Pass "
+                         f"t = η·k, e.g. the run's run.t.")
+    return steps.astype(np.int64)
+
+
+def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record, learning_rate):
+    """Fields of the decoupled closed form, or of the exact gradient-descent map with
+    ``learning_rate`` (the ``a0`` route of `trajectory`)."""
     U, s, V = task.modes
     d = shared_basis_eigenvalues(task)
     a0 = np.asarray(a0, dtype=float)
@@ -139,14 +176,22 @@ def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record):
                          f"{a0.shape}.") from None
     if np.any(a0 <= 0) or not np.all(np.isfinite(a0)):
         raise ValueError("a0 must be finite and > 0 (a mode started at 0 stays at the saddle).")
-    if hidden is not None:
-        narrowest = min(np.atleast_1d(hidden))
-        a0 = np.where(np.arange(len(s)) < narrowest, a0, 0.0)
+    # modes beyond the narrowest layer have no hidden direction: they start and stay at 0
+    seeded = np.arange(len(s)) < (len(s) if hidden is None else min(np.atleast_1d(hidden)))
+    a0 = np.where(seeded, a0, 0.0)
 
-    times = t.reshape((len(t),) + (1,) * (a0.ndim - 1) + (1,))
-    product_strength = np.asarray(mode_strength(times, s, a0, depth=depth, lam=lam, d=d)) / d
-    product_strength = np.moveaxis(product_strength, 0, -2)  # (*batch, time, r)
-    recorded = product_strength * d
+    if learning_rate is None:
+        times = t.reshape((len(t),) + (1,) * (a0.ndim - 1) + (1,))
+        recorded = np.asarray(mode_strength(times, s, a0, depth=depth, lam=lam, d=d))
+        first_layer = None
+    else:
+        _check_common(s, a0, learning_rate, depth, lam, d)
+        steps = _steps(t, learning_rate)
+        recorded, first_layer = (np.asarray(x)[steps] for x in _gd_history(
+            int(steps.max()), s, a0, learning_rate, depth, lam, d))
+        first_layer = np.moveaxis(first_layer, 0, -2)
+    recorded = np.where(seeded, np.moveaxis(recorded, 0, -2), 0.0)  # (*batch, time, r)
+    product_strength = recorded / d
     fields = {}
     if "modes" in record:
         fields["modes"] = recorded
@@ -155,7 +200,9 @@ def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record):
     if "product" in record:
         fields["product"] = np.einsum("ia,...a,ja->...ij", U, product_strength, V)
     if "hidden_gram" in record:
-        first_layer = _first_layer_gram(product_strength, depth, lam)
+        if first_layer is None:
+            first_layer = _first_layer_gram(product_strength, depth, lam)
+        first_layer = np.where(seeded, first_layer, 0.0)
         right = V.T @ task.checked.inputs
         fields["hidden_gram"] = np.einsum("ap,...a,aq->...pq", right, first_layer, right)
     if "singular_values" in record:

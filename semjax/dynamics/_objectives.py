@@ -1,0 +1,96 @@
+"""What is minimised: the loss of a network on a task, in correlation form or on the items.
+
+Both objectives are pytrees holding the task (traced) and their static options, and give the
+same thing to a stepper: ``gradient(weights, key)`` (∂L/∂W_l per layer) and ``flow(weights)``
+(−∂L/∂W_l, the gradient-flow vector field in units of τ). Conventions in `semjax.task`:
+
+    L(W) = ½ tr Σy − tr(Wᵀ Σyx) + ½ tr(W Σx Wᵀ) = c · ½ Σ_μ ‖y_μ − W x_μ‖²,
+
+with c the task's ``item_weight`` (1/P under the mean convention, 1 under the sum convention).
+
+* `Correlations` (full batch, linear chains): the closed-form field of
+  `semjax.dynamics.vector_field`, from Σx and Σyx alone.
+* `Items` (the data form on X and Y): autodiff of the loss on the items, full batch or a
+  minibatch of k items drawn from the key each step (with or without replacement); the
+  minibatch loss c (P/k) · ½ Σ_{μ∈B} ‖y_μ − W x_μ‖² is an unbiased estimate of L.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from semjax.dynamics import _network
+
+
+@functools.partial(jax.tree_util.register_dataclass, data_fields=("task",), meta_fields=())
+@dataclasses.dataclass(frozen=True)
+class Correlations:
+    """Full-batch loss of a linear chain in correlation form (exact, no items needed).
+
+    Attributes:
+        task: the `semjax.Task`.
+    """
+
+    task: object
+    stochastic = False
+
+    def flow(self, weights) -> tuple:
+        """−∂L/∂W_l for every layer (`semjax.dynamics.vector_field`)."""
+        return _network.vector_field(weights, self.task)
+
+    def gradient(self, weights, key=None) -> tuple:
+        """∂L/∂W_l for every layer (``key`` unused: the loss is deterministic)."""
+        del key
+        return tuple(-field for field in self.flow(weights))
+
+
+@functools.partial(jax.tree_util.register_dataclass, data_fields=("task",),
+                   meta_fields=("batch_size", "replace"))
+@dataclasses.dataclass(frozen=True)
+class Items:
+    """The loss on the task's items (X, Y), on all of them or on a minibatch per step.
+
+    Attributes:
+        task: the `semjax.Task`; its ``item_weight`` must be known (items that generate Σx).
+        batch_size: items per step, or None for all P items (deterministic).
+        replace: draw the minibatch with replacement (i.i.d. items) or without (k distinct).
+    """
+
+    task: object
+    batch_size: int | None = None
+    replace: bool = False
+
+    @property
+    def stochastic(self) -> bool:
+        """Whether each step draws a minibatch (and so consumes a key)."""
+        return self.batch_size is not None
+
+    def loss(self, weights, items=None):
+        """c (P/k) · ½ Σ_{μ∈B} ‖y_μ − W x_μ‖² over the items B (all of them when None)."""
+        inputs, targets = self.task.inputs, self.task.targets
+        if items is not None:
+            inputs, targets = inputs[:, items], targets[:, items]
+        weight = self.task.item_weight * self.task.inputs.shape[1] / inputs.shape[1]
+        residual = targets - _network.apply(weights, inputs)
+        return 0.5 * weight * jnp.sum(residual ** 2)
+
+    def draw(self, key):
+        """Indices of one minibatch of ``batch_size`` items."""
+        n_items = self.task.inputs.shape[1]
+        if self.replace:
+            return jax.random.randint(key, (self.batch_size,), 0, n_items)
+        return jax.random.permutation(key, n_items)[:self.batch_size]
+
+    def gradient(self, weights, key=None) -> tuple:
+        """∂L/∂W_l on a fresh minibatch drawn from ``key`` (all items if ``batch_size`` is
+        None)."""
+        items = None if self.batch_size is None else self.draw(key)
+        return tuple(jax.grad(self.loss)(tuple(weights), items))
+
+    def flow(self, weights) -> tuple:
+        """−∂L/∂W_l on all items."""
+        return tuple(-g for g in jax.grad(self.loss)(tuple(weights)))

@@ -1,0 +1,383 @@
+"""Host side shared by `simulate` and `train`: argument checks, keys, initial weights, batch
+axes, padding and devices, and turning the core's output into a `Trajectory`.
+
+Nothing here is traced: every check runs on concrete values before compiling, and every error
+names the argument, its value and the fix.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import warnings
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from semjax import _validation
+from semjax.dynamics import _core, _network
+from semjax.dynamics._initialisation import INIT_NAMES, initialise
+from semjax.task import Task
+from semjax.trajectory import Trajectory
+
+
+class SimulationDiverged(FloatingPointError):
+    """Raised when runs of a simulation produced inf/NaN.
+
+    Attributes:
+        trajectory: the whole batch, finite runs intact, ``finite`` False for the failed ones.
+        failed: batch indices of the failed runs.
+    """
+
+    def __init__(self, message: str, trajectory: Trajectory):
+        super().__init__(message)
+        self.trajectory = trajectory
+        self.failed = trajectory.failed
+
+
+class UnstableRunWarning(RuntimeWarning):
+    """Runs that stayed finite but did not settle: the loss ended above its start, or still
+    rises from step to step. Gradient flow never raises the loss, so the step size is past
+    the scheme's stability limit (runs with minibatches are not checked: their loss is noisy
+    by design)."""
+
+
+def resolve_dtype(dtype, explicit_weights=None):
+    """The run's dtype: ``dtype`` if given, else that of explicit float64 weights (never run
+    silently in float32), else float32.
+
+    Raises:
+        ValueError: an unknown dtype, or float64 without ``jax_enable_x64``.
+    """
+    if dtype is None and explicit_weights is not None:
+        if any(np.asarray(w).dtype == np.float64 for w in explicit_weights):
+            dtype = "float64"
+    if dtype is None:
+        return jnp.dtype(jnp.float32)
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        raise ValueError(f"dtype must be one of 'float32', 'float64'; got {dtype!r}.") from None
+    _validation.choice("dtype", name, ("float32", "float64"))
+    if name == "float64" and not jax.config.jax_enable_x64:
+        hint = (" (the explicit initial weights are float64: pass dtype='float32' to run them "
+                "in float32 on purpose)" if explicit_weights is not None else "")
+        raise ValueError('dtype="float64" needs 64-bit JAX: call '
+                         'jax.config.update("jax_enable_x64", True) before creating arrays'
+                         f"{hint}.")
+    return jnp.dtype(name)
+
+
+def hidden_widths(hidden, depth) -> tuple[int, ...]:
+    """Hidden widths for ``depth`` weight matrices from an int or one int per hidden layer."""
+    depth = _validation.positive_int("depth", depth)
+    if depth == 1:
+        if hidden not in (None, (), []):
+            raise ValueError(f"hidden must be None for depth=1 (a shallow net has no hidden "
+                             f"layer); got {hidden!r}.")
+        return ()
+    if hidden is None:
+        raise ValueError(f"hidden is required for depth={depth}: give the hidden width, e.g. "
+                         "hidden=16, or one width per hidden layer.")
+    if isinstance(hidden, (int, np.integer)) and not isinstance(hidden, bool):
+        return (_validation.positive_int("hidden", hidden),) * (depth - 1)
+    if not isinstance(hidden, Sequence) or isinstance(hidden, str):
+        raise TypeError(f"hidden must be an integer width (e.g. hidden=16) or a sequence of "
+                        f"{depth - 1} integer widths; got {hidden!r}.")
+    widths = tuple(_validation.positive_int("hidden", h) for h in hidden)
+    if len(widths) != depth - 1:
+        raise ValueError(f"hidden must give {depth - 1} widths for depth={depth}; got {widths}.")
+    return widths
+
+
+def number_of_steps(t_max, n_steps, step_size: float | None) -> int:
+    """Steps from exactly one of ``n_steps`` or ``t_max`` (ceil(t_max / step size))."""
+    if (t_max is None) == (n_steps is None):
+        raise ValueError("give exactly one of t_max (final time, in units of τ) or n_steps.")
+    if n_steps is not None:
+        return _validation.positive_int("n_steps", n_steps)
+    t_max = _validation.positive_float("t_max", t_max)
+    if step_size is None:
+        raise ValueError("t_max needs one learning rate to convert time to steps (t = step·η); "
+                         "give n_steps instead.")
+    return max(1, math.ceil(t_max / step_size - 1e-9))
+
+
+def recording(record, record_every, steps: int) -> tuple[tuple, int, int]:
+    """(record names, record_every, n_records); ``record_every`` must divide into the run."""
+    if isinstance(record, str):
+        record = (record,)
+    record = tuple(dict.fromkeys(record))
+    for name in record:
+        _validation.choice("record", name, _core.RECORDABLE)
+    record_every = _validation.positive_int("record_every", record_every)
+    if record_every > steps or steps % record_every:
+        raise ValueError(f"record_every={record_every} must divide the number of steps "
+                         f"({steps}): records fall every record_every steps up to the end. "
+                         f"Choose a divisor of {steps} or change n_steps/t_max.")
+    return record, record_every, steps // record_every
+
+
+def seed_keys(key, keys, n_seeds):
+    """Per-seed keys: ``keys`` as given, else fold_in(key, i) for i < n_seeds (so seed i's
+    draws do not depend on how many seeds run alongside it)."""
+    if keys is not None:
+        if n_seeds is not None:
+            raise ValueError("give n_seeds or keys, not both.")
+        keys = jnp.asarray(keys) if not isinstance(keys, jax.Array) else keys
+        if not jnp.issubdtype(keys.dtype, jax.dtypes.prng_key):
+            if keys.dtype != jnp.uint32 or keys.ndim != 2:
+                raise TypeError("keys must be an array of jax PRNG keys, e.g. "
+                                "jax.random.split(jax.random.key(0), 8).")
+            keys = jax.random.wrap_key_data(keys)
+        if keys.ndim != 1:
+            raise ValueError(f"keys must be a 1-D array of keys; got shape {keys.shape}.")
+        return keys
+    n_seeds = _validation.positive_int("n_seeds", 1 if n_seeds is None else n_seeds)
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        key = jax.random.key(int(key))
+    key = _validation.prng_key("key", key)
+    return jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(n_seeds))
+
+
+def _task_bases(task: Task) -> tuple[np.ndarray, np.ndarray]:
+    """Full orthonormal bases (N3×N3, N1×N1) whose first r columns are the task's U and V."""
+    U_full, _, Vt_full = np.linalg.svd(task.sigma_yx, full_matrices=True)
+    V_full = Vt_full.T
+    U_full[:, :task.U.shape[1]] = task.U
+    V_full[:, :task.V.shape[1]] = task.V
+    return U_full, V_full
+
+
+def _check_lambda(init: str, lam: float, shapes) -> None:
+    if lam != 0 and (len(shapes) != 2 or init not in ("aligned", "lambda_balanced")):
+        raise ValueError(f"lam={lam} applies to depth=2 with init='aligned' or "
+                         f"'lambda_balanced'; got init={init!r} with depth={len(shapes)}.")
+    if len(shapes) == 2:
+        (n_hidden, n_in), (n_out, _) = shapes
+        if lam > 0 and n_hidden > n_out:
+            raise ValueError(f"lam={lam} > 0 needs hidden ≤ N3={n_out} (W2ᵀW2 = W1W1ᵀ + λI must "
+                             f"be reachable); got hidden={n_hidden}. Use lam ≤ 0 or a smaller "
+                             "hidden width.")
+        if lam < 0 and n_hidden > n_in:
+            raise ValueError(f"lam={lam} < 0 needs hidden ≤ N1={n_in}; got hidden={n_hidden}. "
+                             "Use lam ≥ 0 or a smaller hidden width.")
+    if init == "lambda_balanced" and len(shapes) != 2:
+        raise ValueError(f"init='lambda_balanced' is defined for depth=2; got depth={len(shapes)}.")
+
+
+@functools.partial(jax.jit, static_argnames=("name", "shapes"))
+def _initialise_batch(keys, scales, lam, output_basis, input_basis, *, name: str, shapes: tuple):
+    def one(key, scale):
+        return initialise(name, key, scale, lam, shapes, output_basis, input_basis)
+    return jax.vmap(one)(keys, scales)
+
+
+class Batch:
+    """The runs of one call: initial weights (flattened run axis), their batch axes and coords.
+
+    ``axes`` lists (name, values) outermost first; the flattened run r of a grid of sizes
+    (n_1, ..., n_k) is the row-major index, and `unflatten` restores the grid.
+    """
+
+    def __init__(self, weights, axes: list, info: dict, keys=None):
+        self.weights, self.axes, self.info, self.keys = weights, axes, info, keys
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(len(values) for _, values in self.axes)
+
+    @property
+    def n_runs(self) -> int:
+        return self.weights[0].shape[0]
+
+    def unflatten(self, array):
+        array = np.asarray(array)
+        return array.reshape((*self.shape, *array.shape[1:]))
+
+
+def initial_batch(task: Task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype,
+                  outer_axes=()) -> Batch:
+    """Initial weights for every run: a named initialiser over (outer axes ×) scales × seeds,
+    or explicit weights (batched or not).
+
+    Args:
+        outer_axes: (name, values) pairs of extra grid axes outside "scale" and "seed"
+            (e.g. ("learning_rate", rates)); each run's weights repeat across them.
+    """
+    outer = int(np.prod([len(values) for _, values in outer_axes], dtype=int))
+    if isinstance(init, str):
+        _validation.choice("init", init, INIT_NAMES)
+        if init_scale is None:
+            raise ValueError(f"init={init!r} needs init_scale (e.g. init_scale=1e-3).")
+        scales = np.atleast_1d(np.asarray(init_scale, dtype=np.float64))
+        if scales.ndim != 1 or not np.all(np.isfinite(scales)) or np.any(scales < 0):
+            raise ValueError(f"init_scale must be a finite number ≥ 0 or a 1-D sequence of them; "
+                             f"got {init_scale!r}.")
+        lam = float(lam)
+        _check_lambda(init, lam, shapes)
+        per_seed = seed_keys(key, keys, n_seeds)
+        n_scales, n_seeds = len(scales), len(per_seed)
+        output_basis, input_basis = (_task_bases(task) if init == "aligned"
+                                     else (np.eye(task.n_out), np.eye(task.n_in)))
+        weights = _initialise_batch(
+            jnp.tile(per_seed, n_scales), jnp.asarray(np.repeat(scales, n_seeds), dtype=dtype),
+            jnp.asarray(lam, dtype=dtype), jnp.asarray(output_basis, dtype=dtype),
+            jnp.asarray(input_basis, dtype=dtype), name=init, shapes=shapes)
+        axes = ([] if np.ndim(init_scale) == 0 else [("scale", scales)])
+        axes.append(("seed", np.arange(n_seeds)))
+        run_keys = jnp.tile(per_seed, n_scales)
+        info = {"init": init, "init_scale": scales.tolist(), "lam": lam}
+    else:
+        if init_scale is not None:
+            raise ValueError("init_scale applies to named initialisers; explicit weights are used "
+                             "as given.")
+        weights, axes = _explicit_weights(tuple(init), shapes, dtype)
+        run_keys = seed_keys(key, None, weights[0].shape[0])
+        info = {"init": "explicit"}
+    if outer > 1:
+        weights = tuple(jnp.tile(w, (outer, *([1] * (w.ndim - 1)))) for w in weights)
+        run_keys = jnp.tile(run_keys, outer)
+    axes = list(outer_axes) + axes
+    return Batch(weights, axes, info, run_keys)
+
+
+def _explicit_weights(init, shapes, dtype):
+    """Validate user-given initial weights; returns (batched weights, batch axes)."""
+    if len(init) != len(shapes):
+        raise ValueError(f"init gives {len(init)} weight matrices; this network has {len(shapes)} "
+                         f"layers with shapes {shapes}.")
+    arrays = [np.asarray(w, dtype=np.float64) for w in init]
+    batched = arrays[0].ndim == 3
+    for layer, (array, shape) in enumerate(zip(arrays, shapes)):
+        if array.shape[-2:] != shape or array.ndim != (3 if batched else 2):
+            raise ValueError(f"init[{layer}] must have shape {shape} (or (n_runs, *{shape}) for a "
+                             f"batch); got {array.shape}.")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"init[{layer}] contains non-finite values.")
+    if batched and len({a.shape[0] for a in arrays}) != 1:
+        raise ValueError("init: every batched weight matrix needs the same leading batch size.")
+    weights = tuple(jnp.asarray(a if batched else a[None], dtype=dtype) for a in arrays)
+    axes = [("seed", np.arange(arrays[0].shape[0]))] if batched else []
+    return weights, axes
+
+
+def count_runs(init, init_scale, keys, n_seeds, outer_axes=()) -> int:
+    """The number of runs a call will make, known before anything is allocated."""
+    outer = int(np.prod([len(values) for _, values in outer_axes], dtype=int))
+    if not isinstance(init, str):
+        first = np.shape(init[0]) if len(init) else ()
+        return outer * (first[0] if len(first) == 3 else 1)
+    seeds = len(keys) if keys is not None else (n_seeds if isinstance(
+        n_seeds, (int, np.integer)) and not isinstance(n_seeds, bool) else 1)
+    return outer * int(np.size(init_scale) if init_scale is not None else 1) * int(seeds)
+
+
+def check_memory(n_runs: int, n_records: int, record: tuple, shapes, task: Task, dtype) -> None:
+    """Refuse, before allocating, a call whose recorded output cannot fit in memory.
+
+    Raises:
+        MemoryError: the records need more than 80 % of the memory available now.
+    """
+    n_in, n_out, r = task.n_in, task.n_out, task.n_modes
+    sizes = {"modes": r, "loss": 1, "product": n_out * n_in, "singular_values": r,
+             "hidden_gram": task.n_items ** 2, "weights": sum(a * b for a, b in shapes)}
+    per_run = (n_records + 1) * sum(sizes[name] for name in record)
+    per_run += 3 * sum(a * b for a, b in shapes)  # initial and final weights, the step's work
+    needed = n_runs * per_run * jnp.dtype(dtype).itemsize
+    available = _available_memory()
+    if available is not None and needed > 0.8 * available:
+        raise MemoryError(
+            f"{n_runs} runs recording {record} at {n_records + 1} times need about "
+            f"{needed / 2 ** 30:.1f} GiB; {available / 2 ** 30:.1f} GiB is available. Use "
+            "semjax.sweep (chunks of seeds in bounded memory), fewer seeds or scales, a larger "
+            "record_every, or fewer recorded fields.")
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as file:
+            for line in file:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def device_count(devices) -> int:
+    """How many of `jax.devices()` to spread runs over: all by default."""
+    available = len(jax.devices())
+    if devices is None:
+        return available
+    devices = _validation.positive_int("devices", devices)
+    if devices > available:
+        raise ValueError(f"devices={devices} but JAX has {available} ({jax.default_backend()}); "
+                         "give devices ≤ that, or None for all.")
+    return devices
+
+
+def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backend: str,
+            dtype, n_devices: int):
+    """Run the core over ``n_devices`` devices (runs padded with copies of run 0), then trim.
+
+    Returns:
+        (records, final states, summary) as numpy arrays with the run axis first.
+    """
+    n_runs = jax.tree.leaves(states.weights)[0].shape[0]
+    tile = _core.tile_size(backend, dtype, jax.default_backend(), -(-n_runs // n_devices))
+    unit = tile * n_devices
+    padded = -(-n_runs // unit) * unit
+    if padded != n_runs:
+        index = jnp.concatenate([jnp.arange(n_runs), jnp.zeros(padded - n_runs, int)])
+        states = jax.tree.map(lambda leaf: leaf[index], states)
+    records, final, summary = _core.run_batch(states, objective, config=config,
+                                              backend=backend, tile=tile, n_devices=n_devices)
+    trim = lambda leaf: np.asarray(leaf)[:n_runs]  # noqa: E731
+    return (jax.tree.map(trim, records), jax.tree.map(trim, final.weights),
+            jax.tree.map(trim, summary), n_devices)
+
+
+def to_trajectory(batch: Batch, records, summary, *, t, record, info: dict, throw: bool,
+                  step=None, hint: str) -> Trajectory:
+    """The core's output as a `Trajectory`; reports diverged and unstable runs.
+
+    Raises:
+        SimulationDiverged: some run produced inf/NaN and ``throw`` is True.
+    """
+    fields = {name: batch.unflatten(records[name]) for name in record if name != "weights"}
+    if "weights" in record:
+        fields["weights"] = tuple(batch.unflatten(w) for w in records["weights"])
+    trajectory = Trajectory.create(
+        t=t, step=step, finite=batch.unflatten(summary["finite"]),
+        coords=dict(batch.axes), batch_axes=tuple(name for name, _ in batch.axes),
+        info=batch.info | info, **fields)
+    total = int(np.prod(batch.shape, dtype=int))
+    if throw and trajectory.failed:
+        failed = trajectory.failed
+        raise SimulationDiverged(
+            f"{len(failed)} of {total} runs diverged (inf/NaN): "
+            f"{trajectory.describe_runs(failed[:10])}{' ...' if len(failed) > 10 else ''}. "
+            f"{hint} The whole batch, finite runs intact, is on this exception's .trajectory; "
+            "pass throw=False to have it returned.", trajectory)
+    if "stable" in summary:
+        unstable = batch.unflatten(summary["finite"] & ~summary["stable"])
+        if np.any(unstable):
+            runs = [tuple(int(i) for i in index) for index in np.argwhere(unstable)]
+            warnings.warn(
+                f"{len(runs)} of {total} runs did not settle (finite, but past the step's "
+                f"stability limit: the loss ended above its start, or still rises from step to "
+                f"step): {trajectory.describe_runs(runs[:10])}"
+                f"{' ...' if len(runs) > 10 else ''}. {hint}", UnstableRunWarning, stacklevel=3)
+    return trajectory
+
+
+def task_shapes(task: Task, hidden, depth) -> tuple:
+    """Layer shapes of the network on ``task``."""
+    return _network.layer_shapes(task.n_in, hidden_widths(hidden, depth), task.n_out)

@@ -1,0 +1,142 @@
+"""The pure core: jit/vmap/grad from outside, sharding over devices, and Task as a pytree."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from semjax import Task
+from semjax.dynamics import (
+    CoreConfig,
+    Correlations,
+    GradientFlow,
+    TrainState,
+    initialise,
+    integrate,
+    layer_shapes,
+)
+from tests.conftest import SEED_MATRIX
+
+
+def _final_loss(task, scale):
+    key = jax.random.key(0)
+    shapes = layer_shapes(4, (6,), 7)
+    weights = initialise("gaussian", key, scale, 0.0, shapes, jnp.eye(7), jnp.eye(4))
+    config = CoreConfig(stepper=GradientFlow("rk4"), record=("loss",), record_every=10,
+                        n_records=8)
+    records, _ = integrate(TrainState(weights, jnp.asarray(0.05)), Correlations(task),
+                           config=config)
+    return records["loss"][-1]
+
+
+def test_grad_of_a_final_loss_through_the_core_matches_a_finite_difference(seed_task):
+    gradient = jax.jit(jax.grad(lambda scale: _final_loss(seed_task, scale)))(0.3)
+    step = 1e-5
+    difference = (_final_loss(seed_task, 0.3 + step) - _final_loss(seed_task, 0.3 - step)) / (
+        2 * step)
+    assert abs(float(gradient) - float(difference)) <= 1e-7 * abs(float(difference))
+    assert abs(float(difference)) > 1e-3  # a real dependence, not a flat loss
+
+
+def test_the_core_vmaps_over_init_scales_from_outside(seed_task):
+    scales = jnp.asarray([0.1, 0.3, 0.5])
+    batched = jax.jit(jax.vmap(lambda scale: _final_loss(seed_task, scale)))(scales)
+    for scale, value in zip(scales, batched):
+        np.testing.assert_allclose(value, _final_loss(seed_task, scale), rtol=1e-12)
+
+
+def test_a_task_passes_through_jit_and_vmap(seed_task, nonwhite_task):
+    maps = jnp.stack([jnp.eye(3, 4), 2 * jnp.eye(3, 4)])
+    for task in (nonwhite_task,):
+        inside = jax.jit(lambda t, W: (t.mode_strengths(W), t.excess_loss(W)))(task, maps)
+        np.testing.assert_allclose(inside[0], task.mode_strengths(np.asarray(maps)), rtol=1e-12)
+        np.testing.assert_allclose(inside[1], task.excess_loss(np.asarray(maps)), rtol=1e-12)
+    stacked = jax.tree.map(lambda a, b: jnp.stack([a, b]), seed_task,
+                           Task(2 * SEED_MATRIX))
+    strengths = jax.vmap(lambda t: t.mode_strengths(jnp.zeros((7, 4))))(stacked)
+    assert strengths.shape == (2, 4)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(sigma_yx=np.ones((2, 3)), sigma_x=np.eye(2)), "sigma_x must have shape"),
+    (dict(sigma_yx=np.array([[1.0, np.nan]])), "sigma_yx must be finite"),
+    (dict(sigma_yx=np.eye(2), inputs=np.eye(2), targets=np.ones((2, 2))),
+     "targets do not reproduce sigma_yx"),
+    (dict(sigma_yx=np.eye(2), targets=np.ones((3, 2))), "targets must have shape"),
+])
+def test_a_task_is_validated_when_it_is_built(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        Task(**kwargs)
+
+
+SHARDED_SCRIPT = textwrap.dedent('''
+    import os
+    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp, numpy as np, optax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+    import semjax
+    from semjax import datasets
+    from semjax.dynamics import _core, _runs
+    assert len(jax.devices()) == 4, jax.devices()
+    task = semjax.Task.from_dataset(datasets.four_items())
+    for kernel in ("tiled", "reference"):
+        for dtype in ("float32", "float64"):
+            run = semjax.simulate(task, hidden=8, n_steps=300, dt=0.05, init_scale=[0.01, 0.1],
+                                  n_seeds=9, record=("modes", "loss", "weights"),
+                                  dtype=dtype, kernel=kernel)
+            assert run.info["devices"] == 4
+            one = semjax.simulate(task, hidden=8, n_steps=300, dt=0.05, init_scale=[0.01, 0.1],
+                                  n_seeds=9, record=("modes", "loss", "weights"),
+                                  dtype=dtype, kernel=kernel, devices=1)
+            for a, b in zip(jax.tree.leaves((run.modes, run.loss, run.weights)),
+                            jax.tree.leaves((one.modes, one.loss, one.weights))):
+                np.testing.assert_array_equal(a, b)
+            print("simulate", kernel, dtype, "bitwise")
+    # the core under jit with the run axis sharded by a NamedSharding (XLA partitions it)
+    mesh = Mesh(np.array(jax.devices()), ("runs",))
+    for dtype in ("float32", "float64"):
+        weights = semjax.simulate(task, hidden=8, n_steps=1, dt=0.05, init_scale=0.1,
+                                  n_seeds=16, record=("weights",), dtype=dtype).weights
+        weights = tuple(jnp.asarray(w[:, 0]) for w in weights)
+        keys = jax.random.split(jax.random.key(0), 16)
+        # Adam differs by ~1 ulp across device counts (XLA:CPU compiles its sqrt/divide
+        # differently per partitioned shape); SGD, with momentum, is bitwise.
+        stepper = semjax.dynamics.Optax(optax.sgd(0.01, momentum=0.9))
+        cast = jax.tree.map(lambda a: jnp.asarray(a, dtype), task)
+        objective = semjax.dynamics.Items(cast, batch_size=2)
+        states = _core.TrainState(weights, jax.vmap(stepper.init)(weights, jnp.zeros(16)), keys)
+        config = _core.CoreConfig(stepper, ("modes", "weights"), 10, 20)
+        plain = _core.run_batch(states, objective, config=config, tile=4)
+        sharded_states = jax.device_put(states, NamedSharding(mesh, PartitionSpec("runs")))
+        sharded = _core.run_batch(sharded_states, objective, config=config, tile=4)
+        mapped = _core.run_batch(states, objective, config=config, n_devices=4, tile=4)
+        assert len(mapped[0]["modes"].sharding.device_set) == 4
+        for a, b, c in zip(jax.tree.leaves(plain[:2]), jax.tree.leaves(sharded[:2]),
+                           jax.tree.leaves(mapped[:2])):
+            if jnp.issubdtype(a.dtype, jnp.floating):
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(c))
+        print("core sharded", dtype, "bitwise")
+''')
+
+
+def test_sharded_runs_equal_unsharded_runs_bitwise_on_four_devices(tmp_path):
+    """In a fresh process with 4 emulated CPU devices: `simulate` (both backends, float32 and
+    float64) spreads its runs over the devices, and the core (minibatch SGD with momentum)
+    under jit with a NamedSharding of the run axis, or mapped over
+    the devices, gives bitwise the single-device result."""
+    script = tmp_path / "sharded.py"
+    script.write_text(SHARDED_SCRIPT)
+    environment = {k: v for k, v in os.environ.items() if k != "SEMJAX_CPU_DEVICES"}
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=600, env=environment,
+                            cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("bitwise") == 6, result.stdout
