@@ -140,3 +140,49 @@ def test_sharded_runs_equal_unsharded_runs_bitwise_on_four_devices(tmp_path):
                             cwd=os.path.dirname(os.path.dirname(__file__)))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("bitwise") == 6, result.stdout
+
+
+def test_a_run_split_into_compiled_segments_equals_one_call(seed_task, monkeypatch):
+    """Long runs are cut into calls of bounded work (so Ctrl-C stops them between calls);
+    continuing from each call's final state gives bitwise the one-call result."""
+    from semjax import simulate
+    from semjax.dynamics import _runs
+    common = dict(hidden=6, n_steps=120, dt=0.02, init_scale=[0.1, 0.3], n_seeds=3,
+                  record=("modes", "loss", "weights"), record_every=4)
+    whole = simulate(seed_task, **common)
+    monkeypatch.setattr(_runs, "SEGMENT_WORK", 2e4)
+    assert len(_runs.segment_lengths(30, 4, 6, [w[0, :, 0] for w in whole.weights])) > 5
+    split = simulate(seed_task, **common)
+    for a, b in zip(jax.tree.leaves((whole.modes, whole.loss, whole.weights)),
+                    jax.tree.leaves((split.modes, split.loss, split.weights))):
+        np.testing.assert_array_equal(a, b)
+
+
+INTERRUPTED_SCRIPT = textwrap.dedent('''
+    import semjax
+    from semjax import datasets
+    task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
+    print("started", flush=True)
+    semjax.simulate(task, hidden=16, n_steps=150000, dt=5e-5, init_scale=1e-2, n_seeds=16384,
+                    record=("modes",), record_every=1000)
+''')
+
+
+def test_ctrl_c_stops_a_long_run_at_once_with_a_short_message(tmp_path):
+    import signal
+    import time
+    script = tmp_path / "long.py"
+    script.write_text(INTERRUPTED_SCRIPT)
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert process.stdout.readline().strip() == "started"
+    time.sleep(6)  # compiled and running (the whole run takes over a minute here)
+    sent = time.perf_counter()
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=60)
+    assert time.perf_counter() - sent < 15
+    assert process.returncode != 0
+    last = errors.strip().splitlines()[-1]
+    assert last.startswith("KeyboardInterrupt"), errors
+    assert len(errors.splitlines()) < 40, errors  # no thread-pool tracebacks

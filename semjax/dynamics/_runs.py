@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import time
 import warnings
 from collections.abc import Sequence
 
@@ -323,12 +324,47 @@ def device_count(devices) -> int:
     return devices
 
 
+def wait_interruptibly(tree) -> None:
+    """Wait for JAX's asynchronous results while staying responsive to Ctrl-C.
+
+    Blocking on a result waits inside XLA, where Python cannot deliver a KeyboardInterrupt
+    (it would be lost or arrive only when the run ends); polling with short sleeps keeps the
+    interpreter's signal handling alive, so Ctrl-C stops the call at once with a one-line
+    message. The abandoned computation is discarded with the process's JAX runtime.
+    """
+    leaves = [leaf for leaf in jax.tree.leaves(tree) if isinstance(leaf, jax.Array)]
+    delay = 1e-4
+    try:
+        while not all(leaf.is_ready() for leaf in leaves):
+            time.sleep(delay)
+            delay = min(2 * delay, 0.05)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt("semjax: interrupted; the run's results were discarded.") from None
+
+
+SEGMENT_WORK = 4e9  # multiply-adds per compiled call: about a second on one CPU core
+
+
+def segment_lengths(n_records: int, record_every: int, n_runs: int, weights) -> list[int]:
+    """Records per compiled call: a long run is cut into calls of about `SEGMENT_WORK`
+    multiply-adds (at most two distinct lengths, so at most two compilations), so that Ctrl-C
+    between calls stops it at once; a short run is one call."""
+    layers = [leaf.shape[1:] for leaf in weights]
+    per_step = sum(rows * columns for rows, columns in layers) * (layers[0][1] + layers[-1][0])
+    total = float(n_runs) * n_records * record_every * per_step
+    pieces = int(min(n_records, max(1, np.ceil(total / SEGMENT_WORK))))
+    size = -(-n_records // pieces)
+    return [size] * (n_records // size) + ([n_records % size] if n_records % size else [])
+
+
 def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backend: str,
             dtype, n_devices: int):
-    """Run the core over ``n_devices`` devices (runs padded with copies of run 0), then trim.
+    """Run the core over ``n_devices`` devices (runs padded with copies of run 0), in one or
+    more compiled calls (`segment_lengths`) that continue from each other's final state.
 
     Returns:
-        (records, final states, summary) as numpy arrays with the run axis first.
+        (records, final weights, summary, n_devices): numpy arrays with the run axis first;
+        the summary's ``stable`` requires the final loss not above the run's initial loss.
     """
     n_runs = jax.tree.leaves(states.weights)[0].shape[0]
     tile = _core.tile_size(backend, dtype, jax.default_backend(), -(-n_runs // n_devices))
@@ -337,11 +373,24 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
     if padded != n_runs:
         index = jnp.concatenate([jnp.arange(n_runs), jnp.zeros(padded - n_runs, int)])
         states = jax.tree.map(lambda leaf: leaf[index], states)
-    records, final, summary = _core.run_batch(states, objective, config=config,
-                                              backend=backend, tile=tile, n_devices=n_devices)
     trim = lambda leaf: np.asarray(leaf)[:n_runs]  # noqa: E731
-    return (jax.tree.map(trim, records), jax.tree.map(trim, final.weights),
-            jax.tree.map(trim, summary), n_devices)
+    parts, summaries = [], []
+    for length in segment_lengths(config.n_records, config.record_every, n_runs, states.weights):
+        records, states, summary = _core.run_batch(
+            states, objective, config=config._replace(n_records=length), backend=backend,
+            tile=tile, n_devices=n_devices)
+        wait_interruptibly((records, states, summary))
+        records = jax.tree.map(trim, records)
+        parts.append(records if not parts else jax.tree.map(lambda leaf: leaf[:, 1:], records))
+        summaries.append(jax.tree.map(trim, summary))
+    records = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *parts)
+    summary = {"finite": np.logical_and.reduce([part["finite"] for part in summaries]),
+               "initial_loss": summaries[0]["initial_loss"],
+               "final_loss": summaries[-1]["final_loss"]}
+    if "stable" in summaries[-1]:
+        summary["stable"] = summaries[-1]["stable"] & (summary["final_loss"]
+                                                       <= summary["initial_loss"])
+    return records, jax.tree.map(trim, states.weights), summary, n_devices
 
 
 def to_trajectory(batch: Batch, records, summary, *, t, record, info: dict, throw: bool,
