@@ -332,7 +332,8 @@ def wait_interruptibly(tree) -> None:
     interpreter's signal handling alive, so Ctrl-C stops the call at once with a one-line
     message. The abandoned computation is discarded with the process's JAX runtime.
     """
-    leaves = [leaf for leaf in jax.tree.leaves(tree) if isinstance(leaf, jax.Array)]
+    leaves = [leaf for leaf in jax.tree.leaves(tree) if isinstance(leaf, jax.Array)
+              and not jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key)]
     delay = 1e-4
     try:
         while not all(leaf.is_ready() for leaf in leaves):

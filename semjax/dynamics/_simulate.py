@@ -57,9 +57,9 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         kernel: "auto" (default; a static rule, `semjax.dynamics._core.choose_backend`:
             the batch-last "tiled" CPU backend for the paper's small networks, else
             "reference"), "tiled" or "reference" (`jax.vmap` of the core). Both give the
-            same trajectories up to rounding; ``info["kernel"]`` says which ran. A seed gives
-            bitwise the same result alone and inside any batch on the tiled backend, and up to
-            rounding on the reference one.
+            same trajectories up to rounding; ``info["kernel"]`` says which ran. On a CPU a
+            seed gives bitwise the same result alone and inside any batch, on either backend
+            (on accelerators, up to rounding).
         devices: spread the runs over this many of `jax.devices()` (default: all; on a CPU,
             one device per core, see `semjax`); bitwise the same result on any number.
         throw: raise `SimulationDiverged` (a FloatingPointError carrying the whole batch) when

@@ -32,6 +32,14 @@ _A0_FIX = ("a0 is the initial product strength u_αᵀW(0)v_α of an aligned sta
 _S_FIX = "s is a singular value of Σyx; leave out modes with s = 0 (they are never learned)."
 
 
+def _check_mode_arguments(t, s, a0, tau) -> None:
+    """The host checks shared by the two-layer closed forms: t ≥ 0, s > 0, a0 ≥ 0, τ > 0."""
+    _check_concrete("t", t, fix=_TIME_FIX)
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    _check_concrete("a0", a0, fix=_A0_FIX)
+    _check_concrete("tau", tau, allow_zero=False)
+
+
 def deep_mode_strength(t, s, a0, *, tau=1.0):
     """Balanced decoupled two-layer mode, τ da/dt = 2a(s − a) (Saxe et al. 2014, eq. 12):
 
@@ -44,10 +52,7 @@ def deep_mode_strength(t, s, a0, *, tau=1.0):
     Raises:
         ValueError: t < 0, s ≤ 0, a0 < 0 or non-finite values (when concrete).
     """
-    _check_concrete("t", t, fix=_TIME_FIX)
-    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
-    _check_concrete("a0", a0, fix=_A0_FIX)
-    _check_concrete("tau", tau, allow_zero=False)
+    _check_mode_arguments(t, s, a0, tau)
     t, s, a0 = jnp.asarray(t), jnp.asarray(s), jnp.asarray(a0)
     exponent = jnp.log(jnp.abs(s - a0)) - jnp.log(a0) - 2 * s * t / tau
     return s / (1 + jnp.sign(s - a0) * jnp.exp(exponent))
@@ -113,11 +118,8 @@ def lambda_balanced_mode_strength(t, s, a0, lam, *, tau=1.0):
     Raises:
         ValueError: t < 0, s ≤ 0, a0 < 0 or non-finite values (when concrete).
     """
-    _check_concrete("t", t, fix=_TIME_FIX)
-    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
-    _check_concrete("a0", a0, fix=_A0_FIX)
+    _check_mode_arguments(t, s, a0, tau)
     _check_concrete("lam", lam, allow_negative=True)
-    _check_concrete("tau", tau, allow_zero=False)
     t, s, a0, lam = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.result_type(t, s, a0, lam,
                                                                                  float))
                                            for v in (t, s, a0, lam)))
