@@ -165,8 +165,9 @@ def _summary(states, records, final, objective, stepper):
     """Per run: whether everything stayed finite, the excess loss at the start and end, and
     whether a deterministic run is unstable: it ended above its initial loss, or the loss
     rose over either of two further steps from the final state by more than 1e-3 of the
-    initial loss (of this call: a long run split into calls checks against the last call's) (gradient descent below its stability limit only ever lowers it; past the
-    limit it oscillates or grows)."""
+    initial loss (of this call: a long run split into calls checks against the last call's).
+    Gradient descent below its stability limit only ever lowers the loss; past the limit it
+    oscillates or grows."""
     def all_finite(leaf):
         return jnp.all(jnp.isfinite(leaf), axis=tuple(range(1, leaf.ndim)))
     leaves = [leaf for leaf in jax.tree.leaves((records, final.weights))
