@@ -52,12 +52,24 @@ def test_full_batch_sgd_is_euler_gradient_flow(nonwhite_task, hidden, depth):
 
 @pytest.mark.parametrize("optimizer", [optax.sgd(0.05, momentum=0.9),
                                        optax.sgd(0.02, momentum=0.8, nesterov=True),
-                                       optax.adam(0.01), optax.adamw(0.01, weight_decay=1e-3)],
-                         ids=["momentum", "nesterov", "adam", "adamw"])
+                                       optax.adam(0.01), optax.adamw(0.01, weight_decay=1e-3),
+                                       optax.chain(optax.clip_by_global_norm(0.5),
+                                                   optax.adam(0.01))],
+                         ids=["momentum", "nesterov", "adam", "adamw", "clipped-adam"])
 def test_optimisers_equal_a_line_by_line_optax_loop(seed_task, optimizer):
-    start = _start(1, [(5, 4), (7, 5)])
-    run = train(seed_task, hidden=5, n_steps=150, init=start, optimizer=optimizer,
-                record=("weights",), record_every=50)
+    """Several runs at once (the CPU tiles apply the transformation per run: a global norm is
+    each run's own), each equal to its own optax loop."""
+    starts = [_start(seed, [(5, 4), (7, 5)], scale=0.1 * (1 + seed)) for seed in range(3)]
+    batched = tuple(np.stack(layer) for layer in zip(*starts))
+    runs = train(seed_task, hidden=5, n_steps=150, init=batched, optimizer=optimizer,
+                 record=("weights",), record_every=50)
+    assert runs.info["kernel"] == "tiled"
+    for index, start in enumerate(starts):
+        _check_against_optax_loop(seed_task, optimizer, start, runs.select(seed=index))
+    assert runs.info["time_unit"] == "step" and runs.t.tolist() == [0, 50, 100, 150]
+
+
+def _check_against_optax_loop(seed_task, optimizer, start, run):
     params, state = tuple(jnp.asarray(w) for w in start), optimizer.init(start)
     gradient = jax.jit(jax.grad(_loss(seed_task)))
     for step in range(1, 151):
@@ -67,7 +79,6 @@ def test_optimisers_equal_a_line_by_line_optax_loop(seed_task, optimizer):
             for layer in range(2):
                 np.testing.assert_allclose(run.weights[layer][step // 50], params[layer],
                                            rtol=0, atol=1e-12)
-    assert run.info["time_unit"] == "step" and run.t.tolist() == [0, 50, 100, 150]
 
 
 def test_a_learning_rate_axis_equals_separate_runs_in_one_compilation(seed_task):

@@ -17,11 +17,13 @@ to the unsharded result:
 * ``"vmap"``: `jax.vmap` of `integrate` over chunks of ``tile`` runs, `lax.map` over the
   chunks (XLA batches the products into dot calls; any stepper and objective; the backend for
   accelerators, where one chunk holds a device's runs, and for wide networks);
-* ``"tiled"`` (CPU, gradient flow in correlation form, small networks): runs are regrouped as
+* ``"tiled"`` (CPU, full-batch correlation form, small networks): runs are regrouped as
   tiles of ``tile`` runs on a trailing axis and `lax.map` walks the tiles, so each tile's
   whole scan stays in cache and every product is a fused vector loop over the tile's runs
-  (`semjax.dynamics._network.matmul`). The regrouping happens inside this function: callers
-  always see runs on the leading axis.
+  (`semjax.dynamics._network.matmul`); an optax transformation is applied per run by
+  `jax.vmap` over that axis (the stepper's ``per_lane``), so global norms and the like stay
+  per run. The regrouping happens inside this function: callers always see runs on the
+  leading axis.
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ def _integrate_tiled(states, objective, config: CoreConfig, tile: int):
         return leaf.reshape(-1, *leaf.shape[2:])
 
     lifted = jax.tree.map(lambda a: jnp.asarray(a)[..., None], objective)
+    config = config._replace(stepper=config.stepper.per_lane())
     one = functools.partial(integrate, objective=lifted, config=config)
     records, final = lax.map(one, jax.tree.map(to_tiles, states))
     return jax.tree.map(to_runs, records), jax.tree.map(to_runs, final)
@@ -237,26 +240,26 @@ def tile_size(backend: str, dtype, platform: str, runs_per_device: int) -> int:
     return CPU_CHUNK if platform == "cpu" else max(1, runs_per_device)
 
 
-def choose_backend(requested: str, shapes, n_in: int, dtype, *, flow_in_correlation_form: bool,
+def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool,
                    platform: str) -> str:
     """The backend for ``"auto"``, by a static rule that costs nothing to apply.
 
-    ``"tiled"`` on CPU for gradient flow in correlation form when every product of a step
+    ``"tiled"`` on CPU for the full-batch correlation form (any stepper) when every product of a step
     (the layers' products, and those with Σx and the read-outs) fits one fused XLA:CPU loop
     per tile: the paper's small tasks, where it was the fastest in every case measured.
-    Otherwise ``"vmap"`` (accelerators, optimisers, minibatches, wider networks: there XLA's
+    Otherwise ``"vmap"`` (accelerators, minibatches, wider networks: there XLA's
     batched dots win, e.g. 30× on the Rumelhart task with 32 hidden units). The rule does not
     depend on the number of runs, so a seed run alone and inside a batch take the same path.
 
     Raises:
         ValueError: ``"tiled"`` requested where it does not apply.
     """
-    if requested == "tiled" and not flow_in_correlation_form:
-        raise ValueError("kernel='tiled' runs gradient flow in correlation form only; use "
-                         "kernel='auto' or 'reference' for optimisers and minibatches.")
+    if requested == "tiled" and not full_batch:
+        raise ValueError("kernel='tiled' runs the full-batch correlation form only; use "
+                         "kernel='auto' or 'reference' with minibatches.")
     if requested != "auto":
         return {"reference": "vmap"}.get(requested, requested)
     largest = max(max(rows * columns * n_in for rows, columns in shapes),
                   shapes[-1][0] * n_in * n_in)
     fits = largest * tile_size("tiled", dtype, platform, 1) < _network.FUSED_ELEMENTS
-    return "tiled" if platform == "cpu" and flow_in_correlation_form and fits else "vmap"
+    return "tiled" if platform == "cpu" and full_batch and fits else "vmap"

@@ -92,7 +92,7 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     objective = Correlations(jax.tree.map(lambda a: jnp.asarray(a, dtype), task))
     states = _core.TrainState(batch.weights, jnp.full(batch.n_runs, dt, dtype))
     backend = _core.choose_backend(kernel, shapes, task.n_in, dtype,
-                                   flow_in_correlation_form=True,
+                                   full_batch=True,
                                    platform=jax.default_backend())
     config = _core.CoreConfig(stepper=stepper, record=record, record_every=record_every,
                               n_records=n_records)

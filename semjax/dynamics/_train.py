@@ -141,8 +141,11 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
                               run_keys if objective.stochastic else None)
     config = _core.CoreConfig(stepper=stepper, record=record, record_every=record_every,
                               n_records=n_records)
+    backend = _core.choose_backend("auto", shapes, task.n_in, dtype,
+                                   full_batch=not objective.stochastic,
+                                   platform=jax.default_backend())
     records, _, summary, n_devices = _runs.execute(
-        states, objective, config, "vmap", dtype, _runs.device_count(devices))
+        states, objective, config, backend, dtype, _runs.device_count(devices))
     step = record_every * np.arange(n_records + 1)
     time_unit = "tau" if single_rate is not None else "step"
     info = {"depth": len(shapes), "hidden": [s[0] for s in shapes[:-1]],
@@ -150,7 +153,8 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
             "learning_rate": None if rates is None else rates.tolist(),
             "batch_size": batch_size, "replace": bool(replace), "time_unit": time_unit,
             "record_every": record_every, "dtype": np.dtype(dtype).name, "n_steps": steps,
-            "source": "semjax.train", "task_s": task.s.tolist(), "kernel": "reference",
+            "source": "semjax.train", "task_s": task.s.tolist(),
+            "kernel": {"vmap": "reference"}.get(backend, backend),
             "devices": n_devices}
     return _runs.to_trajectory(
         batch, records, summary, t=step * single_rate if single_rate is not None else step,
