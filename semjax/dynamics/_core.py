@@ -244,9 +244,10 @@ def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool
                    platform: str) -> str:
     """The backend for ``"auto"``, by a static rule that costs nothing to apply.
 
-    ``"tiled"`` on CPU for the full-batch correlation form (any stepper) when every product of a step
-    (the layers' products, and those with Σx and the read-outs) fits one fused XLA:CPU loop
-    per tile: the paper's small tasks, where it was the fastest in every case measured.
+    ``"tiled"`` on CPU for the full-batch correlation form (any stepper) when every product
+    of a step (the layers' products, and those with Σx and the read-outs) fits one fused
+    XLA:CPU loop per tile: the paper's small tasks, where it was the fastest in every case
+    measured.
     Otherwise ``"vmap"`` (accelerators, minibatches, wider networks: there XLA's
     batched dots win, e.g. 30× on the Rumelhart task with 32 hidden units). The rule does not
     depend on the number of runs, so a seed run alone and inside a batch take the same path.
