@@ -227,17 +227,24 @@ def run_batch(states: TrainState, objective, *, config: CoreConfig, backend: str
     return records, final, _summary(states, records, final, objective, config.stepper)
 
 
-CPU_CHUNK = 16  # runs per vmapped chunk on a CPU: small enough to stay in cache
+CPU_CHUNK = 16  # runs per vmapped chunk of small networks on a CPU: they stay in cache
+CPU_CHUNK_LAYER_LIMIT = 4096  # layers larger than this run one by one (chunk of 1) on a CPU
 
 
-def tile_size(backend: str, dtype, platform: str, runs_per_device: int) -> int:
-    """Runs per tile or chunk. Tiled: one SIMD register's worth of the dtype (8 float32, 4
-    float64). Vmap: `CPU_CHUNK` on a CPU (a fixed size, so results are bitwise the same for
-    any batch size and device count); on accelerators all of a device's runs in one chunk,
-    which fills the device (results then equal up to rounding across batch sizes)."""
+def tile_size(backend: str, dtype, platform: str, runs_per_device: int,
+              largest_layer: int = 0) -> int:
+    """Runs per tile or chunk, fixed per configuration on a CPU so that results are bitwise
+    the same for any batch size and device count. Tiled: one SIMD register's worth of the
+    dtype (8 float32, 4 float64). Vmap on a CPU: `CPU_CHUNK` runs for small networks, one run
+    at a time for layers of more than `CPU_CHUNK_LAYER_LIMIT` entries (their products are
+    large enough on their own, and a few seeds are not padded to a chunk). On accelerators all
+    of a device's runs in one chunk, which fills the device (results then equal up to rounding
+    across batch sizes)."""
     if backend == "tiled":
         return 8 if jnp.dtype(dtype).itemsize == 4 else 4
-    return CPU_CHUNK if platform == "cpu" else max(1, runs_per_device)
+    if platform != "cpu":
+        return max(1, runs_per_device)
+    return CPU_CHUNK if largest_layer <= CPU_CHUNK_LAYER_LIMIT else 1
 
 
 def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool,

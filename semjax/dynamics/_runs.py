@@ -368,7 +368,9 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
         the summary's ``stable`` requires the final loss not above the run's initial loss.
     """
     n_runs = jax.tree.leaves(states.weights)[0].shape[0]
-    tile = _core.tile_size(backend, dtype, jax.default_backend(), -(-n_runs // n_devices))
+    largest_layer = max(leaf[0].size for leaf in states.weights)
+    tile = _core.tile_size(backend, dtype, jax.default_backend(), -(-n_runs // n_devices),
+                           largest_layer)
     unit = tile * n_devices
     padded = -(-n_runs // unit) * unit
     if padded != n_runs:
