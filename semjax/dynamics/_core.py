@@ -164,11 +164,11 @@ def _integrate_tiled(states, objective, config: CoreConfig, tile: int):
 _BACKEND_FUNCTIONS = {"vmap": _integrate_vmap, "tiled": _integrate_tiled}
 
 
-def _summary(states, records, final, objective, stepper):
+def _summary(states, records, final, objective, stepper, reference_loss):
     """Per run: whether everything stayed finite, the excess loss at the start and end, and
     whether a deterministic run is unstable: it ended above its initial loss, or the loss
     rose over either of two further steps from the final state by more than 1e-3 of the
-    initial loss (of this call: a long run split into calls checks against the last call's).
+    initial loss (``reference_loss``: the run's, when a long run is split into calls).
     Gradient descent below its stability limit only ever lowers the loss; past the limit it
     oscillates or grows."""
     def all_finite(leaf):
@@ -194,19 +194,22 @@ def _summary(states, records, final, objective, stepper):
     summary = {"finite": finite, "initial_loss": initial, "final_loss": jax.vmap(loss)(
         final.weights)}
     if not objective.stochastic:
-        summary["stable"] = jax.vmap(settles)(final, initial)
+        reference = initial if reference_loss is None else reference_loss
+        summary["stable"] = jax.vmap(settles)(final, reference)
     return summary
 
 
 @functools.partial(jax.jit, static_argnames=("config", "backend", "tile", "n_devices"))
-def run_batch(states: TrainState, objective, *, config: CoreConfig, backend: str = "vmap",
-              tile: int = 1, n_devices: int = 1):
+def run_batch(states: TrainState, objective, reference_loss=None, *, config: CoreConfig,
+              backend: str = "vmap", tile: int = 1, n_devices: int = 1):
     """`integrate` for a batch of runs (leading axis), on one backend, over ``n_devices``.
 
     Args:
         states: `TrainState` with a leading run axis on every leaf; the number of runs must be
             a multiple of ``tile · n_devices`` (the host pads).
         objective: the objective (shared by all runs).
+        reference_loss: per run, the loss that ``stable`` compares against (default: the
+            loss of ``states``; a continued run passes its first call's).
         config: static options of `integrate`.
         backend: ``"vmap"`` or ``"tiled"`` (module docstring).
         tile: runs per tile (``"tiled"``) or per vmapped chunk (``"vmap"``).
@@ -224,7 +227,8 @@ def run_batch(states: TrainState, objective, *, config: CoreConfig, backend: str
         body = jax.shard_map(body, mesh=mesh, in_specs=(PartitionSpec("runs"), PartitionSpec()),
                              out_specs=PartitionSpec("runs"))
     records, final = body(states, objective)
-    return records, final, _summary(states, records, final, objective, config.stepper)
+    return records, final, _summary(states, records, final, objective, config.stepper,
+                                    reference_loss)
 
 
 CPU_CHUNK = 16  # runs per vmapped chunk of small networks on a CPU: they stay in cache

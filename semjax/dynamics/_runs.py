@@ -379,20 +379,21 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
     trim = lambda leaf: np.asarray(leaf)[:n_runs]  # noqa: E731
     parts, summaries = [], []
     for length in segment_lengths(config.n_records, config.record_every, n_runs, states.weights):
+        reference = summaries[0]["initial_loss_padded"] if summaries else None
         records, states, summary = _core.run_batch(
-            states, objective, config=config._replace(n_records=length), backend=backend,
-            tile=tile, n_devices=n_devices)
+            states, objective, reference, config=config._replace(n_records=length),
+            backend=backend, tile=tile, n_devices=n_devices)
         wait_interruptibly((records, states, summary))
         records = jax.tree.map(trim, records)
         parts.append(records if not parts else jax.tree.map(lambda leaf: leaf[:, 1:], records))
-        summaries.append(jax.tree.map(trim, summary))
+        summaries.append(jax.tree.map(trim, summary) | {
+            "initial_loss_padded": summary["initial_loss"]})
     records = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *parts)
     summary = {"finite": np.logical_and.reduce([part["finite"] for part in summaries]),
                "initial_loss": summaries[0]["initial_loss"],
                "final_loss": summaries[-1]["final_loss"]}
     if "stable" in summaries[-1]:
-        summary["stable"] = summaries[-1]["stable"] & (summary["final_loss"]
-                                                       <= summary["initial_loss"])
+        summary["stable"] = summaries[-1]["stable"]
     return records, jax.tree.map(trim, states.weights), summary, n_devices
 
 
