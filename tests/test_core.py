@@ -162,9 +162,11 @@ INTERRUPTED_SCRIPT = textwrap.dedent('''
     import semjax
     from semjax import datasets
     task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
+    common = dict(hidden=16, dt=5e-5, init_scale=1e-2, n_seeds=16384, record=("modes",),
+                  record_every=1000)
+    semjax.simulate(task, n_steps=1000, **common)  # compiles the long run's one-record calls
     print("started", flush=True)
-    semjax.simulate(task, hidden=16, n_steps=150000, dt=5e-5, init_scale=1e-2, n_seeds=16384,
-                    record=("modes",), record_every=1000)
+    semjax.simulate(task, n_steps=150000, **common)
 ''')
 
 
@@ -177,7 +179,7 @@ def test_ctrl_c_stops_a_long_run_at_once_with_a_short_message(tmp_path):
                                stderr=subprocess.PIPE, text=True,
                                cwd=os.path.dirname(os.path.dirname(__file__)))
     assert process.stdout.readline().strip() == "started"
-    time.sleep(6)  # compiled and running (the whole run takes over a minute here)
+    time.sleep(3)  # running (the whole run takes over a minute here)
     sent = time.perf_counter()
     process.send_signal(signal.SIGINT)
     _, errors = process.communicate(timeout=60)
