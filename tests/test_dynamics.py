@@ -255,7 +255,7 @@ def test_divergence_is_reported_and_finite_runs_are_kept(seed_task):
     (dict(dtype="floatt"), ValueError, "dtype must be one of"),
     (dict(hidden=2.5), TypeError, "hidden must be an integer width"),
     (dict(t_max=None, n_steps=10, record_every=100), ValueError,
-     "record_every=100 must divide the number of steps"),
+     "record_every=100 must divide n_steps=10"),
     (dict(t_max=None, n_steps=10, record_every=3), ValueError, "must divide"),
     (dict(n_seeds=10 ** 9, record=("product",)), MemoryError, "use semjax.sweep|Use semjax.sweep"),
 ])

@@ -107,19 +107,22 @@ def number_of_steps(t_max, n_steps, step_size: float | None) -> int:
     return max(1, math.ceil(t_max / step_size - 1e-9))
 
 
-def recording(record, record_every, steps: int) -> tuple[tuple, int, int]:
-    """(record names, record_every, n_records); ``record_every`` must divide into the run."""
+def recording(record, record_every, steps: int, *, exact: bool) -> tuple[tuple, int, int]:
+    """(record names, record_every, n_records). With ``exact`` (steps given as ``n_steps``)
+    ``record_every`` must divide the steps: a run is never silently lengthened. Otherwise
+    (steps from ``t_max``) the run is rounded up to a whole number of records, so it reaches
+    at least t_max."""
     if isinstance(record, str):
         record = (record,)
     record = tuple(dict.fromkeys(record))
     for name in record:
         _validation.choice("record", name, _core.RECORDABLE)
     record_every = _validation.positive_int("record_every", record_every)
-    if record_every > steps or steps % record_every:
-        raise ValueError(f"record_every={record_every} must divide the number of steps "
-                         f"({steps}): records fall every record_every steps up to the end. "
-                         f"Choose a divisor of {steps} or change n_steps/t_max.")
-    return record, record_every, steps // record_every
+    if exact and (record_every > steps or steps % record_every):
+        raise ValueError(f"record_every={record_every} must divide n_steps={steps}: records "
+                         f"fall every record_every steps up to the end. Choose a divisor of "
+                         f"{steps}, or give t_max (the run is then rounded up to whole records).")
+    return record, record_every, -(-steps // record_every)
 
 
 def seed_keys(key, keys, n_seeds):
@@ -351,7 +354,7 @@ def segment_lengths(n_records: int, record_every: int, n_runs: int, weights) -> 
     multiply-adds (at most two distinct lengths, so at most two compilations), so that Ctrl-C
     between calls stops it at once; a short run is one call."""
     layers = [leaf.shape[1:] for leaf in weights]
-    per_step = sum(rows * columns for rows, columns in layers) * (layers[0][1] + layers[-1][0])
+    per_step = 3 * sum(rows * columns for rows, columns in layers) * layers[0][1]  # 3 sweeps
     total = float(n_runs) * n_records * record_every * per_step
     pieces = int(min(n_records, max(1, np.ceil(total / SEGMENT_WORK))))
     size = -(-n_records // pieces)

@@ -51,7 +51,7 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         record: fields to record, from "modes", "loss", "product", "hidden_gram",
             "singular_values", "weights".
         record_every: record every this many steps (t = 0 is always recorded); must divide
-            the number of steps.
+            ``n_steps``; with ``t_max`` the run is rounded up to whole records.
         dtype: "float32" (default; float64 when explicit weights are float64) or "float64"
             (needs jax_enable_x64).
         kernel: "auto" (default; a static rule, `semjax.dynamics._core.choose_backend`:
@@ -83,7 +83,8 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     steps = _runs.number_of_steps(t_max, n_steps, dt)
     _validation.choice("method", method, tuple(INTEGRATORS))
     _validation.choice("kernel", kernel, KERNELS)
-    record, record_every, n_records = _runs.recording(record, record_every, steps)
+    record, record_every, n_records = _runs.recording(record, record_every, steps,
+                                                         exact=n_steps is not None)
     _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds), n_records,
                        record, shapes, task, dtype)
     batch = _runs.initial_batch(task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype)
@@ -100,7 +101,8 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         states, objective, config, backend, dtype, _runs.device_count(devices))
     info = {"depth": len(shapes), "hidden": [s[0] for s in shapes[:-1]], "dt": dt,
             "method": method, "record_every": record_every, "dtype": np.dtype(dtype).name,
-            "n_steps": steps, "source": "semjax.simulate", "task_s": task.s.tolist(),
+            "n_steps": n_records * record_every, "source": "semjax.simulate",
+            "task_s": task.s.tolist(),
             "kernel": {"vmap": "reference"}.get(backend, backend), "devices": n_devices}
     return _runs.to_trajectory(
         batch, records, summary, t=dt * record_every * np.arange(n_records + 1),

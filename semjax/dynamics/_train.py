@@ -125,7 +125,8 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     stepper = _stepper(optimizer, rates)
     single_rate = None if rates is None or rate_axis else float(rates[0])
     steps = _runs.number_of_steps(t_max, n_steps, single_rate)
-    record, record_every, n_records = _runs.recording(record, record_every, steps)
+    record, record_every, n_records = _runs.recording(record, record_every, steps,
+                                                         exact=n_steps is not None)
     objective = _objective(task, batch_size, replace, shapes, dtype)
     outer = (("learning_rate", rates),) if rate_axis else ()
     _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds, outer), n_records,
@@ -152,7 +153,8 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
             "optimizer": getattr(optimizer, "__name__", type(optimizer).__name__),
             "learning_rate": None if rates is None else rates.tolist(),
             "batch_size": batch_size, "replace": bool(replace), "time_unit": time_unit,
-            "record_every": record_every, "dtype": np.dtype(dtype).name, "n_steps": steps,
+            "record_every": record_every, "dtype": np.dtype(dtype).name,
+            "n_steps": n_records * record_every,
             "source": "semjax.train", "task_s": task.s.tolist(),
             "kernel": {"vmap": "reference"}.get(backend, backend),
             "devices": n_devices}
