@@ -358,3 +358,9 @@ def test_float64_weights_are_never_run_silently_in_float32(seed_task):
     assert run.modes.dtype == np.float64 and run.info["dtype"] == "float64"
     run = simulate(seed_task, hidden=3, n_steps=2, dt=0.1, init=(w1, w2), dtype="float32")
     assert run.modes.dtype == np.float32
+
+
+def test_tiled_kernel_is_refused_where_its_unrolled_loops_would_not_compile_in_time():
+    wide = Task(np.ones((2000, 8)))
+    with pytest.raises(ValueError, match="kernel='tiled' would unroll"):
+        simulate(wide, hidden=30, n_steps=2, dt=0.01, init_scale=0.1, kernel="tiled")

@@ -264,14 +264,20 @@ def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool
     depend on the number of runs, so a seed run alone and inside a batch take the same path.
 
     Raises:
-        ValueError: ``"tiled"`` requested where it does not apply.
+        ValueError: ``"tiled"`` requested where it does not apply, or for products so large
+            that its unrolled loops would take minutes to compile.
     """
     if requested == "tiled" and not full_batch:
         raise ValueError("kernel='tiled' runs the full-batch correlation form only; use "
                          "kernel='auto' or 'reference' with minibatches.")
-    if requested != "auto":
-        return {"reference": "vmap"}.get(requested, requested)
     largest = max(max(rows * columns * n_in for rows, columns in shapes),
                   shapes[-1][0] * n_in * n_in)
-    fits = largest * tile_size("tiled", dtype, platform, 1) < _network.FUSED_ELEMENTS
+    per_tile = largest * tile_size("tiled", dtype, platform, 1)
+    if requested == "tiled" and per_tile > 64 * _network.FUSED_ELEMENTS:
+        raise ValueError("kernel='tiled' would unroll this network's products into over 64 "
+                         "fused loops each (its compilation can take minutes); use "
+                         "kernel='auto' or 'reference'.")
+    if requested != "auto":
+        return {"reference": "vmap"}.get(requested, requested)
+    fits = per_tile < _network.FUSED_ELEMENTS
     return "tiled" if platform == "cpu" and full_batch and fits else "vmap"
