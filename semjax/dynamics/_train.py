@@ -65,7 +65,7 @@ def _stepper(optimizer, rates) -> Optax:
                     f"or a factory such as optax.sgd; got {optimizer!r}.")
 
 
-def _objective(task: Task, batch_size, replace: bool, shapes, dtype):
+def _objective(task: Task, batch_size, replace: bool, dtype):
     cast = jax.tree.map(lambda a: jnp.asarray(a, dtype), task)
     if batch_size is None:
         return Correlations(cast)
@@ -127,7 +127,7 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     steps = _runs.number_of_steps(t_max, n_steps, single_rate)
     record, record_every, n_records = _runs.recording(record, record_every, steps,
                                                          exact=n_steps is not None)
-    objective = _objective(task, batch_size, replace, shapes, dtype)
+    objective = _objective(task, batch_size, replace, dtype)
     outer = (("learning_rate", rates),) if rate_axis else ()
     _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds, outer), n_records,
                        record, shapes, task, dtype)
