@@ -7,7 +7,7 @@ normalisation, loss, time) live in `semjax.task`.
 
 Every function here works on plain matrices (n_out, n_in), batched from outside with
 `jax.vmap`, and, unchanged, on the batch-last tiles of the CPU backend in
-`semjax.dynamics._backends`, whose arrays carry a trailing run axis (n_out, n_in, b). Only
+`semjax.dynamics._core`, whose arrays carry a trailing run axis (n_out, n_in, b). Only
 `matmul` tells the two apart, by the number of axes; callers never choose a layout.
 """
 
@@ -16,6 +16,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 FUSED_ELEMENTS = 4096  # XLA:CPU fuses a multiply-and-sum into one vector loop below this size
+SUM_BLOCK = 64  # contraction indices per partial product in a blocked sum (see `matmul`)
+BLOCKED_SUM_MIN = 256  # shorter float32 contractions are one dot
 
 
 def layer_shapes(n_in: int, hidden: tuple[int, ...], n_out: int) -> tuple[tuple[int, int], ...]:
@@ -27,23 +29,57 @@ def layer_shapes(n_in: int, hidden: tuple[int, ...], n_out: int) -> tuple[tuple[
 def matmul(a, b):
     """Matrix product a (m, k) · b (k, n); on batch-last tiles a (m, k, b) · b (k, n, b).
 
+    Summation order (it decides float32 accuracy). A long contraction whose result is small,
+    such as W₂ᵀE summed over thousands of outputs, cancels heavily once the coarse modes are
+    learned, and its rounding error then lands in the still-small fine modes. Such products are
+    summed in blocks of `SUM_BLOCK` whose partial products are added pairwise, so the error
+    grows like log(k/`SUM_BLOCK`) instead of with k, whichever kernel XLA picks
+    (benchmarks/NEUROMATCH_PRECISION.md: 6× smaller drift from float64 on a 10001-output task,
+    below PyTorch's). Float64 products and short or large-result products are one dot.
+
     Tiles (three axes) are multiplied as a broadcast multiply-and-sum over the contraction
     index, which XLA:CPU fuses into vector loops over the tile's runs; the contraction is split
     into chunks whose broadcast product stays below `FUSED_ELEMENTS`, the size up to which
-    XLA:CPU emits one vectorised loop (measured: larger ones ran up to 12× slower)."""
+    XLA:CPU emits one vectorised loop (measured: larger ones ran up to 12× slower), and the
+    chunks' sums are added pairwise."""
     if a.ndim == 2 and b.ndim == 2:
-        return a @ b
+        return _blocked_matmul(a, b) if _needs_blocked_sum(a, b) else a @ b
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
     per_index = m * n * max(a.shape[-1], b.shape[-1])
     chunk = max(1, min(k, (FUSED_ELEMENTS - 1) // per_index))
     n_chunks = -(-k // chunk)
     chunk = -(-k // n_chunks)
-    total = None
-    for start in range(0, k, chunk):
-        part = jnp.sum(a[:, start:start + chunk, None, :] * b[None, start:start + chunk, :, :],
-                       axis=1)
-        total = part if total is None else total + part
-    return total
+    parts = [jnp.sum(a[:, start:start + chunk, None, :] * b[None, start:start + chunk, :, :],
+                     axis=1) for start in range(0, k, chunk)]
+    while len(parts) > 1:
+        parts = [parts[i] + parts[i + 1] if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def _needs_blocked_sum(a, b) -> bool:
+    """Whether a (m, k) · b (k, n) is summed blockwise: a float32-or-coarser product with a
+    contraction longer than `BLOCKED_SUM_MIN` whose block partials, (k/`SUM_BLOCK`)·m·n
+    numbers, take no more memory than its operands (so large square products stay one dot)."""
+    (m, k), n = a.shape, b.shape[1]
+    coarse = jnp.finfo(jnp.result_type(a, b)).bits <= 32
+    return coarse and k > BLOCKED_SUM_MIN and m * n <= SUM_BLOCK * (m + n)
+
+
+def _blocked_matmul(a, b):
+    """a · b as partial products over blocks of `SUM_BLOCK` contraction indices, added
+    pairwise (zero-padded to whole blocks)."""
+    k = a.shape[1]
+    n_blocks = -(-k // SUM_BLOCK)
+    padding = n_blocks * SUM_BLOCK - k
+    a_blocks = jnp.pad(a, ((0, 0), (0, padding))).reshape(a.shape[0], n_blocks, SUM_BLOCK)
+    b_blocks = jnp.pad(b, ((0, padding), (0, 0))).reshape(n_blocks, SUM_BLOCK, b.shape[1])
+    partials = jnp.einsum("mkb,kbn->kmn", a_blocks, b_blocks)
+    while partials.shape[0] > 1:
+        if partials.shape[0] % 2:
+            partials = jnp.concatenate([partials, jnp.zeros_like(partials[:1])])
+        partials = partials[0::2] + partials[1::2]
+    return partials[0]
 
 
 def transpose(a):
