@@ -130,7 +130,14 @@ def integrate(state: TrainState, objective, *, config: CoreConfig):
     return records, final
 
 
-def _integrate_vmap(states, objective, config: CoreConfig, tile: int):
+def _integrate_and_summarise(state: TrainState, reference_loss, objective, config: CoreConfig):
+    """`integrate` one run (or one batch-last tile) and its `_summary`, in the same layout."""
+    records, final = integrate(state, objective, config=config)
+    return records, final, _summary(state, records, final, objective, config.stepper,
+                                    reference_loss)
+
+
+def _integrate_vmap(states, reference_loss, objective, config: CoreConfig, tile: int):
     """Runs (a multiple of ``tile``) in chunks of ``tile``, `jax.vmap` within a chunk and
     `lax.map` over chunks: every chunk runs the same program, so a run's result does not
     depend on how many runs share the call or the device."""
@@ -140,12 +147,14 @@ def _integrate_vmap(states, objective, config: CoreConfig, tile: int):
     def to_runs(leaf):
         return leaf.reshape(-1, *leaf.shape[2:])
 
-    one = jax.vmap(functools.partial(integrate, objective=objective, config=config))
-    records, final = lax.map(one, jax.tree.map(to_chunks, states))
-    return jax.tree.map(to_runs, records), jax.tree.map(to_runs, final)
+    one = jax.vmap(functools.partial(_integrate_and_summarise, objective=objective,
+                                     config=config))
+    outputs = lax.map(lambda chunk: one(*chunk),
+                      jax.tree.map(to_chunks, (states, reference_loss)))
+    return jax.tree.map(to_runs, outputs)
 
 
-def _integrate_tiled(states, objective, config: CoreConfig, tile: int):
+def _integrate_tiled(states, reference_loss, objective, config: CoreConfig, tile: int):
     """Runs (a multiple of ``tile``) regrouped as (n_tiles, ..., tile) and mapped over tiles."""
     def to_tiles(leaf):
         return jnp.moveaxis(leaf.reshape(-1, tile, *leaf.shape[1:]), 1, -1)
@@ -156,23 +165,28 @@ def _integrate_tiled(states, objective, config: CoreConfig, tile: int):
 
     lifted = jax.tree.map(lambda a: jnp.asarray(a)[..., None], objective)
     config = config._replace(stepper=config.stepper.per_lane())
-    one = functools.partial(integrate, objective=lifted, config=config)
-    records, final = lax.map(one, jax.tree.map(to_tiles, states))
-    return jax.tree.map(to_runs, records), jax.tree.map(to_runs, final)
+    one = functools.partial(_integrate_and_summarise, objective=lifted, config=config)
+    outputs = lax.map(lambda tiles: one(*tiles),
+                      jax.tree.map(to_tiles, (states, reference_loss)))
+    return jax.tree.map(to_runs, outputs)
 
 
 _BACKEND_FUNCTIONS = {"vmap": _integrate_vmap, "tiled": _integrate_tiled}
 
 
-def _summary(states, records, final, objective, stepper, reference_loss):
-    """Per run: whether everything stayed finite, the excess loss at the start and end, and
-    whether a deterministic run is unstable: it ended above its initial loss, or the loss
-    rose over either of two further steps from the final state by more than 1e-3 of the
-    initial loss (``reference_loss``: the run's, when a long run is split into calls).
+def _summary(state: TrainState, records, final: TrainState, objective, stepper,
+             reference_loss):
+    """For one run (or one batch-last tile, per run on its trailing axis): whether everything
+    stayed finite, the excess loss at the start and end, and whether a deterministic run is
+    unstable: it ended above its initial loss, or the loss rose over either of two further
+    steps from the final state by more than 1e-3 of the initial loss (``reference_loss``: the
+    run's, when a long run is split into calls; None: this call's initial loss).
     Gradient descent below its stability limit only ever lowers the loss; past the limit it
-    oscillates or grows."""
+    oscillates or grows. Computed in the backend's own layout, next to the run."""
+    tiles = state.weights[0].ndim == 3  # a trailing run axis
+
     def all_finite(leaf):
-        return jnp.all(jnp.isfinite(leaf), axis=tuple(range(1, leaf.ndim)))
+        return jnp.all(jnp.isfinite(leaf), axis=tuple(range(leaf.ndim - 1)) if tiles else None)
     leaves = [leaf for leaf in jax.tree.leaves((records, final.weights))
               if jnp.issubdtype(leaf.dtype, jnp.floating)]
     finite = functools.reduce(jnp.logical_and, map(all_finite, leaves))
@@ -180,22 +194,18 @@ def _summary(states, records, final, objective, stepper, reference_loss):
     def loss(weights):
         return _network.excess_loss(_network.network_map(weights), objective.task)
 
-    def settles(state: TrainState, start):
-        losses = [loss(state.weights)]
-        weights, stepper_state = state.weights, state.stepper_state
+    initial = loss(state.weights)
+    summary = {"finite": finite, "initial_loss": initial, "final_loss": loss(final.weights)}
+    if not objective.stochastic:
+        reference = initial if reference_loss is None else reference_loss
+        losses = [summary["final_loss"]]
+        weights, stepper_state = final.weights, final.stepper_state
         for _ in range(2):
             weights, stepper_state = stepper.update(objective, weights, stepper_state, None)
             losses.append(loss(weights))
-        tolerance = 1e-3 * start
-        return (losses[0] <= start) & (losses[1] <= losses[0] + tolerance) & (
-            losses[2] <= losses[1] + tolerance)
-
-    initial = jax.vmap(loss)(states.weights)
-    summary = {"finite": finite, "initial_loss": initial, "final_loss": jax.vmap(loss)(
-        final.weights)}
-    if not objective.stochastic:
-        reference = initial if reference_loss is None else reference_loss
-        summary["stable"] = jax.vmap(settles)(final, reference)
+        tolerance = 1e-3 * reference
+        summary["stable"] = ((losses[0] <= reference) & (losses[1] <= losses[0] + tolerance)
+                             & (losses[2] <= losses[1] + tolerance))
     return summary
 
 
@@ -224,11 +234,10 @@ def run_batch(states: TrainState, objective, reference_loss=None, *, config: Cor
     body = functools.partial(_BACKEND_FUNCTIONS[backend], config=config, tile=tile)
     if n_devices > 1:
         mesh = Mesh(np.array(jax.devices()[:n_devices]), ("runs",))
-        body = jax.shard_map(body, mesh=mesh, in_specs=(PartitionSpec("runs"), PartitionSpec()),
-                             out_specs=PartitionSpec("runs"))
-    records, final = body(states, objective)
-    return records, final, _summary(states, records, final, objective, config.stepper,
-                                    reference_loss)
+        body = jax.shard_map(body, mesh=mesh, out_specs=PartitionSpec("runs"),
+                             in_specs=(PartitionSpec("runs"), PartitionSpec("runs"),
+                                       PartitionSpec()))
+    return body(states, reference_loss, objective)
 
 
 CPU_CHUNK = 16  # runs per vmapped chunk of small networks on a CPU: they stay in cache

@@ -346,7 +346,9 @@ def wait_interruptibly(tree) -> None:
         raise KeyboardInterrupt("semjax: interrupted; the run's results were discarded.") from None
 
 
-SEGMENT_WORK = 4e9  # multiply-adds per compiled call: about a second on one CPU core
+# Multiply-adds per compiled call: about a second on a 2-core CPU (0.9 s measured on the seed
+# problem), so Ctrl-C waits at most about that; each call costs ~20 ms more than its steps.
+SEGMENT_WORK = 2e10
 
 
 def segment_lengths(n_records: int, record_every: int, n_runs: int, weights) -> list[int]:
