@@ -7,12 +7,16 @@ scales and random seeds. Field shapes:
 ====================  =====================================================
 ``t``                 (time,)
 ``step``              (time,)                optimiser steps taken (`semjax.train`), else None
-``modes``             (*batch, time, r)      a_α(t) = u_αᵀ W(t) Σx v_α
-``loss``              (*batch, time)         excess loss L(W(t)) − min L
+``modes``             (*batch, time, r)      a_α(t) = u_αᵀ W(t) Σx v_α (any network:
+                                             u_αᵀ c f(X) Xᵀ v_α on the task's fixed modes)
+``loss``              (*batch, time)         excess loss L(f) − L(T) over the best linear map
 ``finite``            (*batch,)              False where the run produced inf/NaN
-``product``           (*batch, time, N3, N1) the network map W(t) = W_L ⋯ W_1
-``hidden_gram``       (*batch, time, P, P)   (W_1 X)ᵀ (W_1 X), the items' hidden similarity
-``singular_values``   (*batch, time, r)      singular values of W(t) Σx, descending
+``product``           (*batch, time, N3, N1) the network map W(t) = W_L ⋯ W_1 (linear chains)
+``outputs``           (*batch, time, N3, P)  the network's outputs f(X) on the items
+``hidden_gram``       (*batch, time, P, P)   Hᵀ H, H = φ(W_1 X + b_1) the first hidden layer's
+                                             activations: the items' hidden similarity
+``singular_values``   (*batch, time, r)      singular values of c f(X) Xᵀ (= W(t) Σx for a
+                                             linear chain), descending
 ``weights``           tuple of (*batch, time, n_{l+1}, n_l), one per layer
 ====================  =====================================================
 
@@ -33,7 +37,7 @@ import numpy as np
 
 FORMAT_NAME = "semjax.Trajectory"
 FORMAT_VERSION = 1
-_ARRAY_FIELDS = ("modes", "loss", "product", "hidden_gram", "singular_values")
+_ARRAY_FIELDS = ("modes", "loss", "product", "outputs", "hidden_gram", "singular_values")
 
 
 def _freeze(info: Mapping) -> tuple:
@@ -62,7 +66,8 @@ class Trajectory:
         finite: per-run flag, False where any recorded value or the final weights are not
             finite (a diverged run).
         coords: batch-axis name → values along that axis.
-        modes, loss, product, hidden_gram, singular_values, weights: recorded fields or None.
+        modes, loss, product, outputs, hidden_gram, singular_values, weights: recorded fields
+            or None.
         batch_axes: names of the leading batch axes, outermost first.
         info_items: metadata as sorted (key, value) pairs; read it as the dict `info`.
     """
@@ -73,6 +78,7 @@ class Trajectory:
     modes: np.ndarray | None = None
     loss: np.ndarray | None = None
     product: np.ndarray | None = None
+    outputs: np.ndarray | None = None
     hidden_gram: np.ndarray | None = None
     singular_values: np.ndarray | None = None
     weights: tuple | None = None

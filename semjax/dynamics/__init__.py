@@ -16,7 +16,7 @@ from semjax.dynamics._core import observe as observe
 from semjax.dynamics._core import run_batch as run_batch
 from semjax.dynamics._initialisation import INIT_NAMES as INIT_NAMES
 from semjax.dynamics._initialisation import initialise as initialise
-from semjax.dynamics._network import apply as apply
+from semjax.dynamics._network import Network as Network
 from semjax.dynamics._network import layer_shapes as layer_shapes
 from semjax.dynamics._network import network_map as network_map
 from semjax.dynamics._network import vector_field as vector_field

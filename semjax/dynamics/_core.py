@@ -39,7 +39,7 @@ from jax.sharding import Mesh, PartitionSpec
 
 from semjax.dynamics import _network
 
-RECORDABLE = ("modes", "loss", "product", "hidden_gram", "singular_values", "weights")
+RECORDABLE = ("modes", "loss", "product", "outputs", "hidden_gram", "singular_values", "weights")
 BACKENDS = ("vmap", "tiled")
 
 
@@ -74,21 +74,23 @@ class CoreConfig(NamedTuple):
     n_records: int
 
 
-def observe(weights, task, record: tuple) -> dict:
-    """The read-outs named in ``record`` for weights (W_1, ..., W_L) on ``task``."""
-    network = _network.network_map(weights)
-    observed = {}
+def observe(weights, objective, record: tuple) -> dict:
+    """The read-outs named in ``record`` for weights (W_1, ..., W_L) under ``objective``
+    (its task and network; `semjax.dynamics._objectives` defines them for any network)."""
+    task, observed = objective.task, {}
     if "modes" in record:
-        observed["modes"] = _network.mode_strengths(network, task)
+        observed["modes"] = objective.mode_strengths(weights)
     if "loss" in record:
-        observed["loss"] = _network.excess_loss(network, task)
+        observed["loss"] = objective.excess_loss(weights)
     if "product" in record:
-        observed["product"] = network
+        observed["product"] = _network.network_map(weights)
+    if "outputs" in record:
+        observed["outputs"] = objective.outputs(weights)
     if "hidden_gram" in record:
-        hidden = _network.matmul(weights[0], task.inputs)
+        hidden = objective.network.hidden(weights, task.inputs)
         observed["hidden_gram"] = _network.matmul(_network.transpose(hidden), hidden)
     if "singular_values" in record:
-        estimate = _network.times_sigma_x(network, task)
+        estimate = objective.io_correlation(weights)
         tiles = estimate.ndim == 3  # a trailing run axis: move it out of the matrix axes
         values = jnp.linalg.svd(jnp.moveaxis(estimate, -1, 0) if tiles else estimate,
                                 compute_uv=False)
@@ -110,7 +112,7 @@ def integrate(state: TrainState, objective, *, config: CoreConfig):
         ``(records, final_state)``: a dict of recorded fields, each (n_records + 1, ...), and
         the state after n_records · record_every steps.
     """
-    stepper, task = config.stepper, objective.task
+    stepper = config.stepper
 
     def step(current: TrainState, _):
         key, subkey = current.key, None
@@ -122,10 +124,10 @@ def integrate(state: TrainState, objective, *, config: CoreConfig):
 
     def segment(current: TrainState, _):
         current, _ = lax.scan(step, current, None, length=config.record_every)
-        return current, observe(current.weights, task, config.record)
+        return current, observe(current.weights, objective, config.record)
 
     final, records = lax.scan(segment, state, None, length=config.n_records)
-    first = observe(state.weights, task, config.record)
+    first = observe(state.weights, objective, config.record)
     records = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, records)
     return records, final
 
@@ -191,8 +193,7 @@ def _summary(state: TrainState, records, final: TrainState, objective, stepper,
               if jnp.issubdtype(leaf.dtype, jnp.floating)]
     finite = functools.reduce(jnp.logical_and, map(all_finite, leaves))
 
-    def loss(weights):
-        return _network.excess_loss(_network.network_map(weights), objective.task)
+    loss = objective.excess_loss
 
     initial = loss(state.weights)
     summary = {"finite": finite, "initial_loss": initial, "final_loss": loss(final.weights)}
@@ -277,8 +278,9 @@ def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool
             that its unrolled loops would take minutes to compile.
     """
     if requested == "tiled" and not full_batch:
-        raise ValueError("kernel='tiled' runs the full-batch correlation form only; use "
-                         "kernel='auto' or 'reference' with minibatches.")
+        raise ValueError("kernel='tiled' runs the full-batch correlation form of linear "
+                         "networks only; use kernel='auto' or 'reference' with minibatches, "
+                         "activations or biases.")
     largest = max(max(rows * columns * n_in for rows, columns in shapes),
                   shapes[-1][0] * n_in * n_in)
     per_tile = largest * tile_size("tiled", dtype, platform, 1)

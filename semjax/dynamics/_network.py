@@ -1,9 +1,15 @@
-"""Deep linear networks: parameters, map, and the gradient-flow vector field (theory.md §1.2).
+"""Networks: parameters, map, and the gradient-flow vector field (theory.md §1.2).
 
 A network of depth L has weights ``(W_1, ..., W_L)`` with W_l of shape (n_l, n_{l-1}),
-n_0 = N1 (inputs), n_L = N3 (outputs); its map is W = W_L ⋯ W_1 and it sends an input x to
-W x (`apply`). Depth 1 is the shallow net, depth 2 the paper's "deep" net. Conventions (Σ
-normalisation, loss, time) live in `semjax.task`.
+n_0 = N1 (inputs), n_L = N3 (outputs). The deep *linear* network's map is W = W_L ⋯ W_1; it
+sends an input x to W x. Depth 1 is the shallow net, depth 2 the paper's "deep" net.
+Conventions (Σ normalisation, loss, time) live in `semjax.task`.
+
+`Network` adds an activation φ between layers and optional biases,
+f(x) = W_L φ(⋯ φ(W_1 x + b_1) ⋯) + b_L; a bias is stored as the last column of its layer's
+weight matrix, (n_l, n_{l-1} + 1), the weight of a constant input 1, so gradient flow on the
+augmented matrix is gradient flow on (W_l, b_l) and every optimiser, record and initialiser
+handles one tuple of matrices.
 
 Every function here works on plain matrices (n_out, n_in), batched from outside with
 `jax.vmap`, and, unchanged, on the batch-last tiles of the CPU backend in
@@ -13,6 +19,10 @@ Every function here works on plain matrices (n_out, n_in), batched from outside 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
+import jax
 import jax.numpy as jnp
 
 FUSED_ELEMENTS = 4096  # XLA:CPU fuses a multiply-and-sum into one vector loop below this size
@@ -20,10 +30,62 @@ SUM_BLOCK = 64  # contraction indices per partial product in a blocked sum (see 
 BLOCKED_SUM_MIN = 256  # shorter float32 contractions are one dot
 
 
-def layer_shapes(n_in: int, hidden: tuple[int, ...], n_out: int) -> tuple[tuple[int, int], ...]:
-    """Shapes (n_l, n_{l-1}) of W_1 ... W_L for the given hidden widths (L = len(hidden) + 1)."""
+ACTIVATIONS = {"linear": None, "tanh": jnp.tanh, "relu": jax.nn.relu}
+
+
+def layer_shapes(n_in: int, hidden: tuple[int, ...], n_out: int, *,
+                 bias: bool = False) -> tuple[tuple[int, int], ...]:
+    """Shapes (n_l, n_{l-1}) of W_1 ... W_L for the given hidden widths (L = len(hidden) + 1);
+    (n_l, n_{l-1} + 1) with biases (`Network`)."""
     widths = (n_in, *hidden, n_out)
-    return tuple((widths[l + 1], widths[l]) for l in range(len(widths) - 1))
+    return tuple((widths[l + 1], widths[l] + int(bias)) for l in range(len(widths) - 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """A feed-forward network's static form: activation and biases (module docstring).
+
+    Attributes:
+        activation: "linear" (the paper's deep linear network), "tanh", "relu", or a callable
+            applied elementwise between layers (not after the last one).
+        bias: whether every layer has a bias (the last column of its weight matrix).
+    """
+
+    activation: str | Callable = "linear"
+    bias: bool = False
+
+    @property
+    def linear_chain(self) -> bool:
+        """Whether the network is W_L ⋯ W_1 (no activation, no bias): the closed forms and the
+        correlation-form objective apply."""
+        return self.activation == "linear" and not self.bias
+
+    def _phi(self, values):
+        function = (ACTIVATIONS[self.activation] if isinstance(self.activation, str)
+                    else self.activation)
+        return values if function is None else function(values)
+
+    def _layer(self, weight, values):
+        if not self.bias:
+            return matmul(weight, values)
+        return matmul(weight[:, :-1], values) + weight[:, -1:]
+
+    def hidden(self, weights, inputs):
+        """The first layer's activations φ(W_1 X + b_1) (the pre-activations at depth 1)."""
+        values = self._layer(weights[0], inputs)
+        return self._phi(values) if len(weights) > 1 else values
+
+    def apply(self, weights, inputs):
+        """The outputs f(X) for inputs X (N1, P), layer by layer."""
+        values = inputs
+        for layer, weight in enumerate(weights):
+            values = self._layer(weight, values)
+            if layer < len(weights) - 1:
+                values = self._phi(values)
+        return values
+
+
+LINEAR = Network()
 
 
 def matmul(a, b):
@@ -100,15 +162,6 @@ def network_map(weights):
     return partial_products(weights)[-1]
 
 
-def apply(weights, inputs):
-    """The network's outputs W_L ⋯ W_1 X for inputs X (N1, P): layer by layer, so a batch of
-    items costs what the layers cost, not what the map costs."""
-    outputs = inputs
-    for weight in weights:
-        outputs = matmul(weight, outputs)
-    return outputs
-
-
 def times_sigma_x(matrix, task):
     """M Σx, a scalar multiple c·M when Σx = c·I (the task's static ``isotropic``)."""
     return task.isotropic_scale * matrix if task.isotropic else matmul(matrix, task.sigma_x)
@@ -138,8 +191,13 @@ def vector_field(weights, task) -> tuple:
 
 def mode_strengths(network, task):
     """a_α = u_αᵀ W Σx v_α for every mode of the task, shape (r[, b])."""
-    projected = matmul(transpose(task.U), network)
-    return jnp.sum(projected * transpose(matmul(task.sigma_x, task.V)), axis=1)
+    return projected_modes(network, matmul(task.sigma_x, task.V), task)
+
+
+def projected_modes(left, right, task):
+    """diag(Uᵀ · left · right) for the task's output modes U, computed without the product:
+    a_α = u_αᵀ left right_{:,α}, shape (r[, b])."""
+    return jnp.sum(matmul(transpose(task.U), left) * transpose(right), axis=1)
 
 
 def excess_loss(network, task):

@@ -2,7 +2,10 @@
 
 Both objectives are pytrees holding the task (traced) and their static options, and give the
 same thing to a stepper: ``gradient(weights, key)`` (∂L/∂W_l per layer) and ``flow(weights)``
-(−∂L/∂W_l, the gradient-flow vector field in units of τ). Conventions in `semjax.task`:
+(−∂L/∂W_l, the gradient-flow vector field in units of τ); and the same read-outs to the core
+(``outputs``, ``mode_strengths``, ``io_correlation``, ``excess_loss``, defined for any network
+through its outputs on the items, and equal to the linear-chain formulas for a linear chain).
+Conventions in `semjax.task`:
 
     L(W) = ½ tr Σy − tr(Wᵀ Σyx) + ½ tr(W Σx Wᵀ) = c · ½ Σ_μ ‖y_μ − W x_μ‖²,
 
@@ -10,9 +13,15 @@ with c the task's ``item_weight`` (1/P under the mean convention, 1 under the su
 
 * `Correlations` (full batch, linear chains): the closed-form field of
   `semjax.dynamics.vector_field`, from Σx and Σyx alone.
-* `Items` (the data form on X and Y): autodiff of the loss on the items, full batch or a
-  minibatch of k items drawn from the key each step (with or without replacement); the
-  minibatch loss c (P/k) · ½ Σ_{μ∈B} ‖y_μ − W x_μ‖² is an unbiased estimate of L.
+* `Items` (the data form on X and Y, any `semjax.dynamics.Network`): autodiff of the loss on
+  the items, full batch or a minibatch of k items drawn from the key each step (with or
+  without replacement); the minibatch loss c (P/k) · ½ Σ_{μ∈B} ‖y_μ − f(x_μ)‖² is an unbiased
+  estimate of L.
+
+Read-outs for a network f with outputs F = f(X) on the items: its input-output correlation
+Σ̂yx = c F Xᵀ (= W Σx for a linear chain), the mode strengths a_α = u_αᵀ Σ̂yx v_α on the task's
+fixed modes, and the excess loss L(f) − L(T), T the best linear map (for a linear chain the
+excess loss ½ tr((W − T)Σx(W − T)ᵀ); a nonlinear net with biases can go below 0).
 """
 
 from __future__ import annotations
@@ -37,6 +46,23 @@ class Correlations:
 
     task: object
     stochastic = False
+    network = _network.LINEAR
+
+    def outputs(self, weights):
+        """W X on the task's inputs."""
+        return _network.matmul(_network.network_map(weights), self.task.inputs)
+
+    def io_correlation(self, weights):
+        """W Σx."""
+        return _network.times_sigma_x(_network.network_map(weights), self.task)
+
+    def mode_strengths(self, weights):
+        """a_α = u_αᵀ W Σx v_α."""
+        return _network.mode_strengths(_network.network_map(weights), self.task)
+
+    def excess_loss(self, weights):
+        """½ tr((W − T) Σx (W − T)ᵀ)."""
+        return _network.excess_loss(_network.network_map(weights), self.task)
 
     def flow(self, weights) -> tuple:
         """−∂L/∂W_l for every layer (`semjax.dynamics.vector_field`)."""
@@ -49,7 +75,7 @@ class Correlations:
 
 
 @functools.partial(jax.tree_util.register_dataclass, data_fields=("task",),
-                   meta_fields=("batch_size", "replace"))
+                   meta_fields=("batch_size", "replace", "network"))
 @dataclasses.dataclass(frozen=True)
 class Items:
     """The loss on the task's items (X, Y), on all of them or on a minibatch per step.
@@ -58,11 +84,13 @@ class Items:
         task: the `semjax.Task`; its ``item_weight`` must be known (items that generate Σx).
         batch_size: items per step, or None for all P items (deterministic).
         replace: draw the minibatch with replacement (i.i.d. items) or without (k distinct).
+        network: the `semjax.dynamics.Network` (activation, biases); linear by default.
     """
 
     task: object
     batch_size: int | None = None
     replace: bool = False
+    network: _network.Network = _network.LINEAR
 
     @property
     def stochastic(self) -> bool:
@@ -70,13 +98,34 @@ class Items:
         return self.batch_size is not None
 
     def loss(self, weights, items=None):
-        """c (P/k) · ½ Σ_{μ∈B} ‖y_μ − W x_μ‖² over the items B (all of them when None)."""
+        """c (P/k) · ½ Σ_{μ∈B} ‖y_μ − f(x_μ)‖² over the items B (all of them when None)."""
         inputs, targets = self.task.inputs, self.task.targets
         if items is not None:
             inputs, targets = inputs[:, items], targets[:, items]
         weight = self.task.item_weight * self.task.inputs.shape[1] / inputs.shape[1]
-        residual = targets - _network.apply(weights, inputs)
-        return 0.5 * weight * jnp.sum(residual ** 2)
+        residual = targets - self.network.apply(weights, inputs)
+        return 0.5 * weight * jnp.sum(residual ** 2, axis=(0, 1))
+
+    def outputs(self, weights):
+        """f(X) on all items."""
+        return self.network.apply(weights, self.task.inputs)
+
+    def io_correlation(self, weights):
+        """Σ̂yx = c f(X) Xᵀ."""
+        return self.task.item_weight * _network.matmul(
+            self.outputs(weights), _network.transpose(self.task.inputs))
+
+    def mode_strengths(self, weights):
+        """a_α = u_αᵀ (c f(X) Xᵀ) v_α."""
+        inputs = self.task.inputs
+        right = self.task.item_weight * _network.matmul(_network.transpose(inputs), self.task.V)
+        return _network.projected_modes(self.outputs(weights), right, self.task)
+
+    def excess_loss(self, weights):
+        """L(f) − L(T): the loss on all items above that of the best linear map T."""
+        task = self.task
+        best = task.targets - _network.matmul(task.target_map, task.inputs)
+        return self.loss(weights) - 0.5 * task.item_weight * jnp.sum(best ** 2, axis=(0, 1))
 
     def draw(self, key):
         """Indices of one minibatch of ``batch_size`` items."""

@@ -21,6 +21,7 @@ import numpy as np
 from semjax import _validation
 from semjax.dynamics import _core, _network
 from semjax.dynamics._initialisation import INIT_NAMES, initialise
+from semjax.dynamics._objectives import Correlations, Items
 from semjax.task import Task
 from semjax.trajectory import Trajectory
 
@@ -204,13 +205,14 @@ class Batch:
 
 
 def initial_batch(task: Task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype,
-                  outer_axes=()) -> Batch:
+                  outer_axes=(), bias: bool = False) -> Batch:
     """Initial weights for every run: a named initialiser over (outer axes ×) scales × seeds,
     or explicit weights (batched or not).
 
     Args:
         outer_axes: (name, values) pairs of extra grid axes outside "scale" and "seed"
             (e.g. ("learning_rate", rates)); each run's weights repeat across them.
+        bias: append bias columns (zeros; explicit weights may carry their own).
     """
     outer = int(np.prod([len(values) for _, values in outer_axes], dtype=int))
     if isinstance(init, str):
@@ -239,9 +241,11 @@ def initial_batch(task: Task, shapes, init, init_scale, lam, key, keys, n_seeds,
         if init_scale is not None:
             raise ValueError("init_scale applies to named initialisers; explicit weights are used "
                              "as given.")
-        weights, axes = _explicit_weights(tuple(init), shapes, dtype)
+        weights, axes = _explicit_weights(tuple(init), shapes, dtype, bias)
         run_keys = seed_keys(key, None, weights[0].shape[0])
         info = {"init": "explicit"}
+    if bias:
+        weights = with_bias_columns(weights, shapes)
     if outer > 1:
         weights = tuple(jnp.tile(w, (outer, *([1] * (w.ndim - 1)))) for w in weights)
         run_keys = jnp.tile(run_keys, outer)
@@ -249,17 +253,20 @@ def initial_batch(task: Task, shapes, init, init_scale, lam, key, keys, n_seeds,
     return Batch(weights, axes, info, run_keys)
 
 
-def _explicit_weights(init, shapes, dtype):
-    """Validate user-given initial weights; returns (batched weights, batch axes)."""
+def _explicit_weights(init, shapes, dtype, bias: bool = False):
+    """Validate user-given initial weights; returns (batched weights, batch axes). With
+    ``bias`` a layer may also be given with its bias column, (n_l, n_{l-1} + 1)."""
     if len(init) != len(shapes):
         raise ValueError(f"init gives {len(init)} weight matrices; this network has {len(shapes)} "
                          f"layers with shapes {shapes}.")
     arrays = [np.asarray(w, dtype=np.float64) for w in init]
     batched = arrays[0].ndim == 3
     for layer, (array, shape) in enumerate(zip(arrays, shapes)):
-        if array.shape[-2:] != shape or array.ndim != (3 if batched else 2):
-            raise ValueError(f"init[{layer}] must have shape {shape} (or (n_runs, *{shape}) for a "
-                             f"batch); got {array.shape}.")
+        allowed = (shape, (shape[0], shape[1] + 1)) if bias else (shape,)
+        if array.shape[-2:] not in allowed or array.ndim != (3 if batched else 2):
+            with_bias = f" or {allowed[1]} with its bias column" if bias else ""
+            raise ValueError(f"init[{layer}] must have shape {shape}{with_bias} (or with a leading "
+                             f"n_runs axis for a batch); got {array.shape}.")
         if not np.all(np.isfinite(array)):
             raise ValueError(f"init[{layer}] contains non-finite values.")
     if batched and len({a.shape[0] for a in arrays}) != 1:
@@ -288,6 +295,7 @@ def check_memory(n_runs: int, n_records: int, record: tuple, shapes, task: Task,
     """
     n_in, n_out, r = task.n_in, task.n_out, task.n_modes
     sizes = {"modes": r, "loss": 1, "product": n_out * n_in, "singular_values": r,
+             "outputs": n_out * task.n_items,
              "hidden_gram": task.n_items ** 2, "weights": sum(a * b for a, b in shapes)}
     per_run = (n_records + 1) * sum(sizes[name] for name in record)
     per_run += 3 * sum(a * b for a, b in shapes)  # initial and final weights, the step's work
@@ -437,5 +445,58 @@ def to_trajectory(batch: Batch, records, summary, *, t, record, info: dict, thro
 
 
 def task_shapes(task: Task, hidden, depth) -> tuple:
-    """Layer shapes of the network on ``task``."""
+    """Layer shapes of the network on ``task`` (without bias columns)."""
     return _network.layer_shapes(task.n_in, hidden_widths(hidden, depth), task.n_out)
+
+
+def network(activation, bias) -> _network.Network:
+    """The validated `semjax.dynamics.Network` for ``activation`` and ``bias``."""
+    if not callable(activation):
+        _validation.choice("activation", activation, tuple(_network.ACTIVATIONS))
+    if not isinstance(bias, (bool, np.bool_)):
+        raise TypeError(f"bias must be True or False; got {bias!r}.")
+    return _network.Network(activation, bool(bias))
+
+
+def objective(task: Task, net: _network.Network, batch_size, replace: bool, dtype,
+              record: tuple):
+    """The objective a run minimises: the correlation form for a full-batch linear chain, else
+    the loss on the task's items (a minibatch of ``batch_size`` per step, or all of them).
+
+    Raises:
+        ValueError: items are needed but the task's items do not generate its correlations;
+            a minibatch larger than the task; ``"product"`` recorded for a network that is not a
+            linear chain.
+    """
+    cast = jax.tree.map(lambda a: jnp.asarray(a, dtype), task)
+    if not net.linear_chain and "product" in record:
+        raise ValueError("record='product' is the linear map W_L ⋯ W_1, defined for linear "
+                         "networks without biases; record 'outputs' (f(X) on the items).")
+    if batch_size is None and net.linear_chain:
+        return Correlations(cast)
+    if batch_size is not None:
+        batch_size = _validation.positive_int("batch_size", batch_size)
+    need = "batch_size" if batch_size is not None else f"activation={net.activation!r}, bias"
+    if task.item_weight is None:
+        raise ValueError(f"{need} needs a task whose items generate its correlations "
+                         "(Σx = c X Xᵀ, Σyx = c Y Xᵀ): build it with Task.from_dataset(dataset) "
+                         "or pass inputs= and targets= that do.")
+    if batch_size is not None and not replace and batch_size > task.n_items:
+        raise ValueError(f"batch_size={batch_size} exceeds the task's {task.n_items} items; "
+                         "use batch_size ≤ the number of items, or replace=True.")
+    return Items(cast, batch_size=batch_size, replace=bool(replace), network=net)
+
+
+def network_info(net: _network.Network) -> dict:
+    """The network's form for ``Trajectory.info``."""
+    activation = net.activation if isinstance(net.activation, str) else getattr(
+        net.activation, "__name__", repr(net.activation))
+    return {"activation": activation, "bias": net.bias}
+
+
+def with_bias_columns(weights: tuple, shapes) -> tuple:
+    """Batched weights (runs, n_l, n_{l-1}) with a zero bias column appended to each layer
+    whose matrix lacks one (biases start at zero); layers already (n_l, n_{l-1} + 1) stay."""
+    return tuple(w if w.shape[-1] == shape[1] + 1 else
+                 jnp.concatenate([w, jnp.zeros((*w.shape[:-1], 1), w.dtype)], axis=-1)
+                 for w, shape in zip(weights, shapes))

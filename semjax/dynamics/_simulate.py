@@ -12,7 +12,6 @@ import numpy as np
 
 from semjax import _validation
 from semjax.dynamics import _core, _runs
-from semjax.dynamics._objectives import Correlations
 from semjax.dynamics._steppers import INTEGRATORS, GradientFlow
 from semjax.task import Task, require_task
 from semjax.trajectory import Trajectory
@@ -24,11 +23,14 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
              init="gaussian", init_scale=None, lam: float = 0.0, n_seeds=None, keys=None,
              key=0, method: str = "euler", record: Sequence[str] = ("modes", "loss"),
              record_every: int = 1, dtype=None, kernel: str = "auto",
-             devices=None, throw: bool = True) -> Trajectory:
-    """Integrate gradient flow of deep linear networks on a task, batched over seeds and scales.
+             devices=None, throw: bool = True, activation="linear",
+             bias: bool = False) -> Trajectory:
+    """Integrate gradient flow of deep networks on a task, batched over seeds and scales.
 
     Every run solves τ dW_l/dt = −∂L/∂W_l (conventions in `semjax.task`) with a fixed-step
-    integrator; all runs go through one compiled `lax.scan` (`semjax.dynamics.integrate`), with
+    integrator, in correlation form for deep linear networks and on the task's items for
+    nonlinear ones (``activation``) or networks with biases; all runs go through one
+    compiled `lax.scan` (`semjax.dynamics.integrate`), with
     the run axis spread over every local device, and changing ``dt``, ``init_scale``, ``lam``
     or the keys reuses that compilation.
 
@@ -48,8 +50,9 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         keys: explicit per-seed PRNG keys instead of ``n_seeds``.
         key: base PRNG key or int seed.
         method: "euler" (the seed's scheme) or "rk4".
-        record: fields to record, from "modes", "loss", "product", "hidden_gram",
-            "singular_values", "weights".
+        record: fields to record, from "modes", "loss", "product" (linear chains),
+            "outputs", "hidden_gram", "singular_values", "weights" (`semjax.Trajectory`;
+            defined for any network through its outputs on the items).
         record_every: record every this many steps (t = 0 is always recorded); must divide
             ``n_steps``; with ``t_max`` the run is rounded up to whole records.
         dtype: "float32" (default; float64 when explicit weights are float64) or "float64"
@@ -66,6 +69,12 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
             any run is not finite; False returns the trajectory with ``finite`` flags. Runs
             that stay finite but end with a larger loss than they started with (a step past
             the stability limit) give an `UnstableRunWarning`.
+        activation: "linear" (default), "tanh", "relu" or a callable φ applied elementwise
+            between layers; anything but "linear" trains on the task's items (the task must
+            come from items, e.g. `Task.from_dataset`). The closed forms of `semjax.theory`
+            stay those of the linear network.
+        bias: give every layer a bias, starting at zero (`semjax.dynamics.Network`: it is
+            the last column of the layer's weight matrix in ``init`` and recorded weights).
 
     Returns:
         A `Trajectory` with batch axes ("scale", "seed") for a sequence of scales, ("seed",)
@@ -87,13 +96,15 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
                                                          exact=n_steps is not None)
     _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds), n_records,
                        record, shapes, task, dtype)
-    batch = _runs.initial_batch(task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype)
+    net = _runs.network(activation, bias)
+    objective = _runs.objective(task, net, None, False, dtype, record)
+    batch = _runs.initial_batch(task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype,
+                                bias=net.bias)
 
     stepper = GradientFlow(method)
-    objective = Correlations(jax.tree.map(lambda a: jnp.asarray(a, dtype), task))
     states = _core.TrainState(batch.weights, jnp.full(batch.n_runs, dt, dtype))
     backend = _core.choose_backend(kernel, shapes, task.n_in, dtype,
-                                   full_batch=True,
+                                   full_batch=net.linear_chain,
                                    platform=jax.default_backend())
     config = _core.CoreConfig(stepper=stepper, record=record, record_every=record_every,
                               n_records=n_records)
@@ -103,7 +114,8 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
             "method": method, "record_every": record_every, "dtype": np.dtype(dtype).name,
             "n_steps": n_records * record_every, "source": "semjax.simulate",
             "task_s": task.s.tolist(),
-            "kernel": {"vmap": "reference"}.get(backend, backend), "devices": n_devices}
+            "kernel": {"vmap": "reference"}.get(backend, backend), "devices": n_devices,
+            **_runs.network_info(net)}
     return _runs.to_trajectory(
         batch, records, summary, t=dt * record_every * np.arange(n_records + 1),
         record=record, info=info, throw=throw,

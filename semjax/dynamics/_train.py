@@ -19,9 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from semjax import _validation
 from semjax.dynamics import _core, _runs
-from semjax.dynamics._objectives import Correlations, Items
+from semjax.dynamics._objectives import Correlations
 from semjax.dynamics._steppers import Optax
 from semjax.task import Task, require_task
 from semjax.trajectory import Trajectory
@@ -65,27 +64,13 @@ def _stepper(optimizer, rates) -> Optax:
                     f"or a factory such as optax.sgd; got {optimizer!r}.")
 
 
-def _objective(task: Task, batch_size, replace: bool, dtype):
-    cast = jax.tree.map(lambda a: jnp.asarray(a, dtype), task)
-    if batch_size is None:
-        return Correlations(cast)
-    batch_size = _validation.positive_int("batch_size", batch_size)
-    if task.item_weight is None:
-        raise ValueError("batch_size needs a task whose items generate its correlations "
-                         "(Σx = c X Xᵀ, Σyx = c Y Xᵀ): build it with Task.from_dataset(dataset) "
-                         "or pass inputs= and targets= that do.")
-    if not replace and batch_size > task.n_items:
-        raise ValueError(f"batch_size={batch_size} exceeds the task's {task.n_items} items; "
-                         "use batch_size ≤ the number of items, or replace=True.")
-    return Items(cast, batch_size=batch_size, replace=bool(replace))
-
-
 def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace: bool = False,
           hidden=None, depth: int = 2, n_steps=None, t_max=None, init="gaussian",
           init_scale=None, lam: float = 0.0, n_seeds=None, keys=None, key=0,
           record: Sequence[str] = ("modes", "loss"), record_every: int = 1, dtype=None,
-          devices=None, throw: bool = True) -> Trajectory:
-    """Train deep linear networks with an optax optimiser, batched over learning rates, init
+          devices=None, throw: bool = True, activation="linear",
+          bias: bool = False) -> Trajectory:
+    """Train deep networks with an optax optimiser, batched over learning rates, init
     scales and seeds in one compilation.
 
     The loss is the task's (conventions in `semjax.task`), full batch in correlation form, or
@@ -102,8 +87,9 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
             built transformation it only sets the time axis t = step · η.
         batch_size: None (full batch) or k items per step, drawn from each run's key.
         replace: draw minibatches with replacement (default: k distinct items per step).
-        hidden, depth, init, init_scale, lam, n_seeds, keys, key, record, dtype, throw: as in
-            `semjax.simulate`. Seed i's key draws its initial weights and its minibatches.
+        hidden, depth, init, init_scale, lam, n_seeds, keys, key, record, dtype, throw,
+            activation, bias: as in `semjax.simulate`. Seed i's key draws its initial weights
+            and its minibatches.
         n_steps: the number of optimiser steps, or
         t_max: the final time, in units of τ (needs one learning rate: steps = ceil(t_max/η)).
         record_every: record every this many steps; must divide the number of steps.
@@ -127,12 +113,13 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     steps = _runs.number_of_steps(t_max, n_steps, single_rate)
     record, record_every, n_records = _runs.recording(record, record_every, steps,
                                                          exact=n_steps is not None)
-    objective = _objective(task, batch_size, replace, dtype)
+    net = _runs.network(activation, bias)
+    objective = _runs.objective(task, net, batch_size, replace, dtype, record)
     outer = (("learning_rate", rates),) if rate_axis else ()
     _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds, outer), n_records,
                        record, shapes, task, dtype)
     batch = _runs.initial_batch(task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype,
-                                outer_axes=outer)
+                                outer_axes=outer, bias=net.bias)
 
     per_run_rate = np.repeat(rates, batch.n_runs // len(rates)) if rates is not None else (
         np.zeros(batch.n_runs))
@@ -143,7 +130,7 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     config = _core.CoreConfig(stepper=stepper, record=record, record_every=record_every,
                               n_records=n_records)
     backend = _core.choose_backend("auto", shapes, task.n_in, dtype,
-                                   full_batch=not objective.stochastic,
+                                   full_batch=isinstance(objective, Correlations),
                                    platform=jax.default_backend())
     records, _, summary, n_devices = _runs.execute(
         states, objective, config, backend, dtype, _runs.device_count(devices))
@@ -157,7 +144,7 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
             "n_steps": n_records * record_every,
             "source": "semjax.train", "task_s": task.s.tolist(),
             "kernel": {"vmap": "reference"}.get(backend, backend),
-            "devices": n_devices}
+            "devices": n_devices, **_runs.network_info(net)}
     return _runs.to_trajectory(
         batch, records, summary, t=step * single_rate if single_rate is not None else step,
         step=step, record=record, info=info, throw=throw,
