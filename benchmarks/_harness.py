@@ -12,6 +12,11 @@ from pathlib import Path
 
 import jax
 
+# PyTorch's OpenMP threads spin while they wait by default; on a machine shared with other
+# processes that turns a 1-second loop into 30 seconds at random. Passive waiting (set before
+# torch loads its OpenMP runtime) makes the baseline as fast as it is on an idle machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 
 def machine() -> dict:
     """What the numbers were measured on."""
@@ -32,6 +37,17 @@ def first_call_seconds(function) -> float:
     return time.perf_counter() - start
 
 
+def try_first_call(name: str, function) -> tuple[float | None, str | None]:
+    """(`first_call_seconds`, None), or (None, a one-line message) when the call raised: a
+    failing row is reported and the others still run."""
+    try:
+        return first_call_seconds(function), None
+    except Exception as error:
+        message = f"{type(error).__name__}: {error}".splitlines()[0][:120]
+        print(f"  {name}: semjax failed ({message})", flush=True)
+        return None, message
+
+
 def interleaved_medians(functions: dict, repeats: int) -> dict:
     """Median wall time of each zero-argument callable, the candidates taking turns so that
     load from other processes hits every candidate alike."""
@@ -42,6 +58,12 @@ def interleaved_medians(functions: dict, repeats: int) -> dict:
             block(function())
             samples[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def torch_environment(torch) -> dict:
+    """How the PyTorch baselines ran: version, threads and OpenMP's waiting policy."""
+    return {"torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
 
 
 def print_table(title: str, columns: list[str], rows: list[list]) -> None:

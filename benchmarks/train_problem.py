@@ -30,15 +30,11 @@ import argparse
 import os
 import time
 
-# PyTorch's OpenMP threads spin while they wait by default; on a machine shared with other
-# processes that turns a 1-second loop into 30 seconds at random. Passive waiting (set before
-# torch loads its OpenMP runtime) makes the baseline as fast as it is on an idle machine.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 import numpy as np
 import optax
 
-from _harness import first_call_seconds, interleaved_medians, print_table, write_json
+from _harness import (  # sets OMP_WAIT_POLICY=PASSIVE before torch loads
+    interleaved_medians, print_table, torch_environment, try_first_call, write_json)
 
 import semjax
 from semjax import Task, datasets
@@ -159,11 +155,8 @@ def main() -> None:
     candidates = semjax_rows(n_runs)
     rows, records = [], []
     for name, run in candidates.items():
-        try:
-            first = first_call_seconds(run)
-        except Exception as error:  # a failing row is reported, the others still run
-            message = f"{type(error).__name__}: {error}".splitlines()[0][:120]
-            print(f"  {name}: semjax failed ({message})", flush=True)
+        first, message = try_first_call(name, run)
+        if message is not None:
             records.append({"row": name, "runs": n_runs, "error": message})
             rows.append([name, "-", "-", "-", "-", "-", "-", f"failed: {message[:40]}"])
             continue
@@ -185,9 +178,7 @@ def main() -> None:
                  "first call s", "note"], rows)
     write_json("train_problem", {"n_steps": N_STEPS, "record_every": EVERY, "hidden": HIDDEN,
                                  "init_scale": SCALE, "runs": n_runs, "repeats": repeats,
-                                 "cores": os.cpu_count(), "torch": torch.__version__,
-                                 "torch_threads": torch.get_num_threads(),
-                                 "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                                 "cores": os.cpu_count(), **torch_environment(torch),
                                  "results": records})
 
 
