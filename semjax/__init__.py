@@ -24,6 +24,8 @@ from semjax.dynamics import SimulationDiverged as SimulationDiverged
 from semjax.dynamics import UnstableRunWarning as UnstableRunWarning
 from semjax.dynamics import simulate as simulate
 from semjax.dynamics import train as train
+from semjax.schedule import Schedule as Schedule
+from semjax.schedule import reversed_task as reversed_task
 from semjax.sweeps import sweep as sweep
 from semjax.task import Task as Task
 from semjax.trajectory import Trajectory as Trajectory

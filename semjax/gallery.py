@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from semjax import Task, Trajectory, analysis, datasets, plotting, simulate, theory
+from semjax._figure_schedule import reversal
 
 SEED_HIDDEN = 16
 SEED_DT = 0.005
@@ -1255,6 +1256,7 @@ FIGURES = {
     "structural_forms": structural_forms,
     "depth": depth,
     "nonlinear_hierarchy": nonlinear_hierarchy,
+    "reversal": reversal,
 }
 
 

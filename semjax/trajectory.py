@@ -7,6 +7,7 @@ scales and random seeds. Field shapes:
 ====================  =====================================================
 ``t``                 (time,)
 ``step``              (time,)                optimiser steps taken (`semjax.train`), else None
+``phase``             (time,)                the active phase of a task schedule, else None
 ``modes``             (*batch, time, r)      a_α(t) = u_αᵀ W(t) Σx v_α (any network:
                                              u_αᵀ c f(X) Xᵀ v_α on the task's fixed modes)
 ``loss``              (*batch, time)         excess loss L(f) − L(T) over the best linear map
@@ -19,6 +20,11 @@ scales and random seeds. Field shapes:
                                              linear chain), descending
 ``weights``           tuple of (*batch, time, n_{l+1}, n_l), one per layer
 ====================  =====================================================
+
+Under a task schedule (`semjax.Schedule`), the task-dependent read-outs (``modes``, ``loss``,
+``outputs``, ``hidden_gram``, ``singular_values``) are recorded against every task of the
+schedule, on an axis after time: e.g. ``modes`` (*batch, time, n_tasks, r); ``phase`` says
+which task was being trained on (a record at a switch time belongs to the new phase).
 
 Unrecorded fields are ``None``. ``coords`` maps each batch-axis name to the values along it
 (init scales, seed indices).
@@ -38,6 +44,7 @@ import numpy as np
 FORMAT_NAME = "semjax.Trajectory"
 FORMAT_VERSION = 1
 _ARRAY_FIELDS = ("modes", "loss", "product", "outputs", "hidden_gram", "singular_values")
+_TIME_FIELDS = ("step", "phase")  # optional integer labels of the time axis
 
 
 def _freeze(info: Mapping) -> tuple:
@@ -53,7 +60,7 @@ def _freeze(info: Mapping) -> tuple:
 
 @functools.partial(
     jax.tree_util.register_dataclass,
-    data_fields=("t", "step", "finite", "coords", *_ARRAY_FIELDS, "weights"),
+    data_fields=("t", *_TIME_FIELDS, "finite", "coords", *_ARRAY_FIELDS, "weights"),
     meta_fields=("batch_axes", "info_items"),
 )
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -63,6 +70,7 @@ class Trajectory:
     Attributes:
         t: recording times in units of τ (for `semjax.train`: step · learning rate).
         step: the number of optimiser steps taken at each record (`semjax.train`), or None.
+        phase: the schedule phase active at each record (module docstring), or None.
         finite: per-run flag, False where any recorded value or the final weights are not
             finite (a diverged run).
         coords: batch-axis name → values along that axis.
@@ -83,12 +91,13 @@ class Trajectory:
     singular_values: np.ndarray | None = None
     weights: tuple | None = None
     step: np.ndarray | None = None
+    phase: np.ndarray | None = None
     batch_axes: tuple[str, ...] = ()
     info_items: tuple = ()
 
     @classmethod
     def create(cls, *, t, finite, coords=None, batch_axes=(), info=None, step=None,
-               **fields) -> Trajectory:
+               phase=None, **fields) -> Trajectory:
         """Build a trajectory, checking that every field agrees with ``batch_axes`` and ``t``.
 
         Raises:
@@ -105,10 +114,13 @@ class Trajectory:
                 raise ValueError(
                     f"coords[{name!r}] has {len(coords[name])} values; axis has {size}.")
         t = np.asarray(t)
-        if step is not None:
-            step = np.asarray(step)
-            if step.shape != t.shape:
-                raise ValueError(f"step has shape {step.shape}; it must match t's {t.shape}.")
+        labels = {"step": step, "phase": phase}
+        for name, value in labels.items():
+            if value is not None:
+                labels[name] = np.asarray(value)
+                if labels[name].shape != t.shape:
+                    raise ValueError(f"{name} has shape {labels[name].shape}; it must match "
+                                     f"t's {t.shape}.")
         expected = (*finite.shape, t.shape[0])
         for name, value in fields.items():
             arrays = value if name == "weights" and value is not None else (value,)
@@ -118,8 +130,8 @@ class Trajectory:
                                      f"be (*batch, time) = {expected}.")
         if fields.get("weights") is not None:
             fields["weights"] = tuple(fields["weights"])
-        return cls(t=t, step=step, finite=finite, coords=coords, batch_axes=batch_axes,
-                   info_items=_freeze(info or {}), **fields)
+        return cls(t=t, finite=finite, coords=coords, batch_axes=batch_axes,
+                   info_items=_freeze(info or {}), **labels, **fields)
 
     @property
     def info(self) -> dict:
@@ -163,9 +175,40 @@ class Trajectory:
         take = lambda x: None if x is None else np.asarray(x)[index]  # noqa: E731
         fields = {name: take(getattr(self, name)) for name in _ARRAY_FIELDS}
         weights = None if self.weights is None else tuple(take(w) for w in self.weights)
-        return Trajectory(t=self.t, step=self.step, finite=np.asarray(self.finite)[index],
+        labels = {name: getattr(self, name) for name in _TIME_FIELDS}
+        return Trajectory(t=self.t, **labels, finite=np.asarray(self.finite)[index],
                           coords=coords,
                           weights=weights, batch_axes=kept, info_items=self.info_items, **fields)
+
+    def on_task(self, task) -> Trajectory:
+        """The read-outs against one task of a schedule run (module docstring), as a
+        trajectory on that task alone (``phase`` kept; ``info["task"]`` names the task and
+        ``info["task_s"]`` holds its singular values, so `semjax.compare` works on it).
+
+        Args:
+            task: the task's index in the schedule, or its name.
+
+        Raises:
+            ValueError: not a schedule run, or an unknown task.
+        """
+        schedule = self.info.get("schedule")
+        if self.phase is None or schedule is None:
+            raise ValueError("on_task applies to runs of a semjax.Schedule; this trajectory "
+                             "has no phases.")
+        names = list(schedule["names"])
+        index = names.index(task) if task in names else task
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < len(names):
+            raise ValueError(f"task must be one of {names} or an index below {len(names)}; got "
+                             f"{task!r}.")
+        depth = len(self.batch_axes) + 1  # the task axis follows time
+        fields = {name: None if getattr(self, name) is None or name == "product"
+                  else np.take(getattr(self, name), index, axis=depth)
+                  for name in _ARRAY_FIELDS}
+        fields["product"] = self.product
+        info = self.info | {"task": names[index]}
+        if "task_s" in schedule:
+            info["task_s"] = schedule["task_s"][index]
+        return dataclasses.replace(self, **fields, info_items=_freeze(info))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the trajectory to a self-describing ``.npz`` file (arrays + JSON metadata).
@@ -175,9 +218,8 @@ class Trajectory:
         format name, version, batch axes and ``info``. It loads without pickle.
         """
         arrays = {"t": np.asarray(self.t), "finite": np.asarray(self.finite)}
-        if self.step is not None:
-            arrays["step"] = np.asarray(self.step)
-        arrays.update({name: np.asarray(getattr(self, name)) for name in _ARRAY_FIELDS
+        arrays.update({name: np.asarray(getattr(self, name))
+                       for name in (*_TIME_FIELDS, *_ARRAY_FIELDS)
                        if getattr(self, name) is not None})
         for layer, weight in enumerate(self.weights or ()):
             arrays[f"weights_{layer}"] = np.asarray(weight)
@@ -206,13 +248,13 @@ class Trajectory:
                 raise ValueError(f"{os.fspath(path)!r} has format {header.get('format')} version "
                                  f"{header.get('version')}; this semjax reads version "
                                  f"{FORMAT_VERSION}. Upgrade semjax.")
-            fields = {name: data[name] for name in _ARRAY_FIELDS if name in data.files}
+            fields = {name: data[name] for name in (*_TIME_FIELDS, *_ARRAY_FIELDS)
+                      if name in data.files}
             n_layers = header["n_layers"]
             weights = None if n_layers is None else tuple(data[f"weights_{i}"]
                                                           for i in range(n_layers))
             coords = {axis: data[f"coord_{axis}"] for axis in header["coords"]}
-            return cls(t=data["t"], step=data["step"] if "step" in data.files else None,
-                       finite=data["finite"], coords=coords, weights=weights,
+            return cls(t=data["t"], finite=data["finite"], coords=coords, weights=weights,
                        batch_axes=tuple(header["batch_axes"]), info_items=_freeze(header["info"]),
                        **fields)
 

@@ -19,6 +19,9 @@ class Comparison:
         max_rel_error: max_abs_error / max_t |b_α(t)|, shape (*batch, r).
         half_time_a, half_time_b: t½ of each mode (NaN if never reached), (*batch, r).
         half_time_error: half_time_a − half_time_b (positive: ``a`` learns later).
+        networks: what each side describes, e.g. ("tanh network with biases", "linear
+            network"): the closed forms of `semjax.theory` are those of linear networks, so a
+            nonlinear run compared with them differs by its nonlinearity too.
     """
 
     batch_axes: tuple
@@ -27,16 +30,27 @@ class Comparison:
     half_time_a: np.ndarray
     half_time_b: np.ndarray
     half_time_error: np.ndarray
+    networks: tuple = ("linear network", "linear network")
 
     def __str__(self) -> str:
-        rows = ["mode  max|Δa| (worst run)  max rel  t½(a)−t½(b) median [min, max]"]
+        rows = [] if self.networks[0] == self.networks[1] else [
+            f"a: {self.networks[0]}; b: {self.networks[1]} (the differences include the "
+            "nonlinearity, not only the approximation)"]
+        rows.append("mode  max|Δa| (worst run)  max rel  t½(a)−t½(b) median [min, max]")
         for mode in range(self.max_abs_error.shape[-1]):
             delay = self.half_time_error[..., mode]
+            summary = ("never reached" if np.all(np.isnan(delay)) else
+                       f"{np.nanmedian(delay):+.4f} [{np.nanmin(delay):+.4f}, "
+                       f"{np.nanmax(delay):+.4f}]")
             rows.append(f"{mode + 1:>4}  {np.max(self.max_abs_error[..., mode]):>19.3e}  "
-                        f"{np.max(self.max_rel_error[..., mode]):>7.2e}  "
-                        f"{np.nanmedian(delay):+.4f} [{np.nanmin(delay):+.4f}, "
-                        f"{np.nanmax(delay):+.4f}]")
+                        f"{np.max(self.max_rel_error[..., mode]):>7.2e}  {summary}")
         return "\n".join(rows)
+
+
+def _network(trajectory) -> str:
+    """The network a trajectory describes, from its ``info`` (theory: a linear network)."""
+    activation, bias = trajectory.info.get("activation", "linear"), trajectory.info.get("bias")
+    return f"{activation} network{' with biases' if bias else ''}"
 
 
 def _on_axes(trajectory, axes: tuple) -> np.ndarray:
@@ -66,6 +80,9 @@ def compare(a, b, *, s=None) -> Comparison:
     for name, run in (("a", a), ("b", b)):
         if run.modes is None:
             raise ValueError(f"{name} has no recorded modes.")
+        if run.phase is not None and "task" not in run.info:
+            raise ValueError(f"{name} ran a task schedule (modes against every task); compare "
+                             f"one task's read-outs: {name}.on_task(name_or_index).")
     if len(a.t) != len(b.t) or not np.allclose(a.t, b.t, rtol=1e-9, atol=1e-12):
         raise ValueError("a and b must share the time grid; build the theory on the "
                          "simulation's times: theory.trajectory(task, run.t, ...).")
@@ -88,4 +105,5 @@ def compare(a, b, *, s=None) -> Comparison:
     half_b = crossing_times(view(b, modes=modes_b), s)
     return Comparison(batch_axes=axes, max_abs_error=difference,
                       max_rel_error=difference / np.where(scale > 0, scale, 1.0),
-                      half_time_a=half_a, half_time_b=half_b, half_time_error=half_a - half_b)
+                      half_time_a=half_a, half_time_b=half_b, half_time_error=half_a - half_b,
+                      networks=(_network(a), _network(b)))

@@ -66,12 +66,34 @@ class CoreConfig(NamedTuple):
         record: names of the recorded fields (subset of `RECORDABLE`).
         record_every: steps between records.
         n_records: records after t = 0 (the run takes n_records · record_every steps).
+        phases: None for one objective; for a task schedule, ((phase, records), ...) in
+            order, summing to n_records: the objective holds every phase's task stacked on a
+            leading axis, phase k trains on task k for that many records, and the
+            task-dependent read-outs are observed against every task (`observe_schedule`).
     """
 
     stepper: object
     record: tuple
     record_every: int
     n_records: int
+    phases: tuple | None = None
+
+
+TASK_INDEPENDENT = ("product", "weights")  # read-outs of the weights alone
+
+
+def phase_objective(objective, phase: int):
+    """The objective of one phase of a stacked (schedule) objective."""
+    return jax.tree.map(lambda leaf: leaf[phase], objective)
+
+
+def observe_schedule(weights, objective, record: tuple) -> dict:
+    """`observe` under a schedule: the task-dependent read-outs against every task of the
+    stacked ``objective`` (a task axis first), the others once."""
+    dependent = tuple(name for name in record if name not in TASK_INDEPENDENT)
+    observed = jax.vmap(lambda one: observe(weights, one, dependent))(objective)
+    return observed | observe(weights, objective, tuple(
+        name for name in record if name in TASK_INDEPENDENT))
 
 
 def observe(weights, objective, record: tuple) -> dict:
@@ -113,29 +135,44 @@ def integrate(state: TrainState, objective, *, config: CoreConfig):
         the state after n_records · record_every steps.
     """
     stepper = config.stepper
+    if config.phases is None:
+        phases, read = ((objective, config.n_records),), functools.partial(
+            observe, objective=objective)
+    else:
+        phases = tuple((phase_objective(objective, phase), length)
+                       for phase, length in config.phases)
+        read = functools.partial(observe_schedule, objective=objective)
 
-    def step(current: TrainState, _):
-        key, subkey = current.key, None
-        if objective.stochastic:
-            key, subkey = jax.random.split(key)
-        weights, stepper_state = stepper.update(objective, current.weights,
-                                                current.stepper_state, subkey)
-        return TrainState(tuple(weights), stepper_state, key), None
+    def advance(active, current: TrainState, length: int):
+        def step(current: TrainState, _):
+            key, subkey = current.key, None
+            if active.stochastic:
+                key, subkey = jax.random.split(key)
+            weights, stepper_state = stepper.update(active, current.weights,
+                                                    current.stepper_state, subkey)
+            return TrainState(tuple(weights), stepper_state, key), None
 
-    def segment(current: TrainState, _):
-        current, _ = lax.scan(step, current, None, length=config.record_every)
-        return current, observe(current.weights, objective, config.record)
+        def segment(current: TrainState, _):
+            current, _ = lax.scan(step, current, None, length=config.record_every)
+            return current, read(current.weights, record=config.record)
 
-    final, records = lax.scan(segment, state, None, length=config.n_records)
-    first = observe(state.weights, objective, config.record)
-    records = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, records)
+        return lax.scan(segment, current, None, length=length)
+
+    parts, final = [read(state.weights, record=config.record)], state
+    for active, length in phases:
+        final, records = advance(active, final, length)
+        parts.append(records)
+    parts[0] = jax.tree.map(lambda leaf: leaf[None], parts[0])
+    records = jax.tree.map(lambda *leaves: jnp.concatenate(leaves), *parts)
     return records, final
 
 
 def _integrate_and_summarise(state: TrainState, reference_loss, objective, config: CoreConfig):
     """`integrate` one run (or one batch-last tile) and its `_summary`, in the same layout."""
     records, final = integrate(state, objective, config=config)
-    return records, final, _summary(state, records, final, objective, config.stepper,
+    last = objective if config.phases is None else phase_objective(objective,
+                                                                    config.phases[-1][0])
+    return records, final, _summary(state, records, final, last, config.stepper,
                                     reference_loss)
 
 
@@ -265,10 +302,11 @@ def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool
                    platform: str) -> str:
     """The backend for ``"auto"``, by a static rule that costs nothing to apply.
 
-    ``"tiled"`` on CPU for the full-batch correlation form (any stepper) when every product
-    of a step (the layers' products, and those with Σx and the read-outs) fits one fused
-    XLA:CPU loop per tile: the paper's small tasks, where it was the fastest in every case
-    measured.
+    ``"tiled"`` on CPU for full-batch training (the correlation form or the items, any
+    network and stepper) when every product of a step (the layers' products with an
+    ``n_in``-wide matrix: the inputs or Σx, or the items) fits one fused XLA:CPU loop per tile:
+    the paper's small tasks, where it was the fastest in every case measured (10–15× the vmap
+    backend for a ReLU net on the seed problem).
     Otherwise ``"vmap"`` (accelerators, minibatches, wider networks: there XLA's
     batched dots win, e.g. 30× on the Rumelhart task with 32 hidden units). The rule does not
     depend on the number of runs, so a seed run alone and inside a batch take the same path.
@@ -278,9 +316,8 @@ def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool
             that its unrolled loops would take minutes to compile.
     """
     if requested == "tiled" and not full_batch:
-        raise ValueError("kernel='tiled' runs the full-batch correlation form of linear "
-                         "networks only; use kernel='auto' or 'reference' with minibatches, "
-                         "activations or biases.")
+        raise ValueError("kernel='tiled' runs full-batch training only; use kernel='auto' "
+                         "or 'reference' with minibatches.")
     largest = max(max(rows * columns * n_in for rows, columns in shapes),
                   shapes[-1][0] * n_in * n_in)
     per_tile = largest * tile_size("tiled", dtype, platform, 1)

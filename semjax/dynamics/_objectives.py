@@ -138,8 +138,13 @@ class Items:
         """∂L/∂W_l on a fresh minibatch drawn from ``key`` (all items if ``batch_size`` is
         None)."""
         items = None if self.batch_size is None else self.draw(key)
-        return tuple(jax.grad(self.loss)(tuple(weights), items))
+        return tuple(jax.grad(self._total_loss)(tuple(weights), items))
+
+    def _total_loss(self, weights, items=None):
+        """The loss summed over runs when the weights are batch-last tiles (each run's
+        gradient is then its own), else the loss."""
+        return jnp.sum(self.loss(weights, items))
 
     def flow(self, weights) -> tuple:
         """−∂L/∂W_l on all items."""
-        return tuple(-g for g in jax.grad(self.loss)(tuple(weights)))
+        return tuple(-g for g in jax.grad(self._total_loss)(tuple(weights)))

@@ -13,6 +13,7 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +23,8 @@ from semjax import _validation
 from semjax.dynamics import _core, _network
 from semjax.dynamics._initialisation import INIT_NAMES, initialise
 from semjax.dynamics._objectives import Correlations, Items
-from semjax.task import Task
+from semjax.schedule import Schedule
+from semjax.task import Task, require_task
 from semjax.trajectory import Trajectory
 
 
@@ -371,6 +373,17 @@ def segment_lengths(n_records: int, record_every: int, n_runs: int, weights) -> 
     return [size] * (n_records // size) + ([n_records % size] if n_records % size else [])
 
 
+def _phases_within(phases: tuple, start: int, length: int) -> tuple:
+    """The ((phase, records), ...) of a schedule that fall in records [start, start + length)."""
+    within, first = [], 0
+    for phase, count in phases:
+        low, high = max(first, start), min(first + count, start + length)
+        if high > low:
+            within.append((phase, high - low))
+        first += count
+    return tuple(within)
+
+
 def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backend: str,
             dtype, n_devices: int):
     """Run the core over ``n_devices`` devices (runs padded with copies of run 0), in one or
@@ -391,11 +404,16 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
         states = jax.tree.map(lambda leaf: leaf[index], states)
     trim = lambda leaf: np.asarray(leaf)[:n_runs]  # noqa: E731
     parts, summaries = [], []
+    start = 0
     for length in segment_lengths(config.n_records, config.record_every, n_runs, states.weights):
         reference = summaries[0]["initial_loss_padded"] if summaries else None
+        phases = (None if config.phases is None
+                  else _phases_within(config.phases, start, length))
         records, states, summary = _core.run_batch(
-            states, objective, reference, config=config._replace(n_records=length),
+            states, objective, reference,
+            config=config._replace(n_records=length, phases=phases),
             backend=backend, tile=tile, n_devices=n_devices)
+        start += length
         wait_interruptibly((records, states, summary))
         records = jax.tree.map(trim, records)
         parts.append(records if not parts else jax.tree.map(lambda leaf: leaf[:, 1:], records))
@@ -411,7 +429,7 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
 
 
 def to_trajectory(batch: Batch, records, summary, *, t, record, info: dict, throw: bool,
-                  step=None, hint: str) -> Trajectory:
+                  step=None, phase=None, hint: str) -> Trajectory:
     """The core's output as a `Trajectory`; reports diverged and unstable runs.
 
     Raises:
@@ -421,7 +439,7 @@ def to_trajectory(batch: Batch, records, summary, *, t, record, info: dict, thro
     if "weights" in record:
         fields["weights"] = tuple(batch.unflatten(w) for w in records["weights"])
     trajectory = Trajectory.create(
-        t=t, step=step, finite=batch.unflatten(summary["finite"]),
+        t=t, step=step, phase=phase, finite=batch.unflatten(summary["finite"]),
         coords=dict(batch.axes), batch_axes=tuple(name for name, _ in batch.axes),
         info=batch.info | info, **fields)
     total = int(np.prod(batch.shape, dtype=int))
@@ -442,6 +460,126 @@ def to_trajectory(batch: Batch, records, summary, *, t, record, info: dict, thro
                 f"step): {trajectory.describe_runs(runs[:10])}"
                 f"{' ...' if len(runs) > 10 else ''}. {hint}", UnstableRunWarning, stacklevel=3)
     return trajectory
+
+
+class Plan(NamedTuple):
+    """What a call trains on: one task, or a schedule of tasks (`semjax.Schedule`).
+
+    Attributes:
+        task: the task (the schedule's first, which sets shapes and aligned starts).
+        schedule: the `Schedule`, or None.
+    """
+
+    task: Task
+    schedule: Schedule | None
+
+
+def plan(task_or_schedule) -> Plan:
+    """Accept a `Task` or a `Schedule` (raises TypeError naming the argument otherwise)."""
+    if isinstance(task_or_schedule, Schedule):
+        return Plan(task_or_schedule.tasks[0], task_or_schedule)
+    return Plan(require_task(task_or_schedule), None)
+
+
+def schedule_steps(schedule: Schedule, step_size, n_steps, t_max) -> list[int]:
+    """Steps of each phase of ``schedule`` at ``step_size`` (dt or the learning rate).
+
+    Raises:
+        ValueError: n_steps or t_max given with a schedule (its durations set the run), no
+            single step size, or a duration that is not a whole number of steps.
+    """
+    if n_steps is not None or t_max is not None:
+        raise ValueError("a Schedule sets the run's length from its phases' durations: leave "
+                         "n_steps and t_max out.")
+    if step_size is None:
+        raise ValueError("a Schedule needs one step size to turn durations (in units of τ) "
+                         "into steps: give one learning_rate.")
+    return list(schedule.steps(step_size))
+
+
+def schedule_phases(schedule: Schedule, steps: list[int], record_every: int) -> tuple:
+    """((phase, records), ...) for `semjax.dynamics.CoreConfig.phases`.
+
+    Raises:
+        ValueError: record_every does not divide a phase's steps.
+    """
+    for index, count in enumerate(steps):
+        if count % record_every:
+            raise ValueError(f"record_every={record_every} must divide every phase's steps; "
+                             f"phase {index} ({schedule.names[index]!r}) has {count}. Choose a "
+                             f"divisor of {math.gcd(*steps)}.")
+    return tuple((index, count // record_every) for index, count in enumerate(steps))
+
+
+def phase_labels(phases: tuple) -> np.ndarray:
+    """The active phase at every record (record 0 and each switch record belong to the phase
+    that starts there)."""
+    ends = np.cumsum([count for _, count in phases])
+    return np.minimum(np.searchsorted(ends, np.arange(ends[-1] + 1), side="right"),
+                      len(phases) - 1)
+
+
+def schedule_objective(schedule: Schedule, net: _network.Network, batch_size, replace: bool,
+                       dtype, record: tuple):
+    """Every phase's `objective` stacked on a leading task axis.
+
+    Raises:
+        ValueError: the phases' tasks differ in kind (e.g. isotropic and non-isotropic Σx, or
+            items given for some only), so that they cannot share one compiled call.
+    """
+    parts = [objective(task, net, batch_size, replace, dtype, record)
+             for task in schedule.tasks]
+    structures = {jax.tree.structure(part) for part in parts}
+    if len(structures) != 1:
+        raise ValueError("the schedule's tasks must be of one kind to run in one compiled call: "
+                         "all with Σx a multiple of I or none, and all with items or none "
+                         "(build them the same way, e.g. all with Task.from_dataset).")
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *parts)
+
+
+def schedule_info(schedule: Schedule) -> dict:
+    """The schedule for ``Trajectory.info``."""
+    return {"schedule": {"names": list(schedule.names),
+                         "durations": [float(d) for d in schedule.durations],
+                         "task_s": [task.s.tolist() for task in schedule.tasks]}}
+
+
+def timeline(run_plan: Plan, step_size, n_steps, t_max, record, record_every) -> tuple:
+    """(record names, record_every, n_records, phases) of a call: from n_steps or t_max for
+    one task, from the phases' durations for a schedule (phases as for
+    `semjax.dynamics.CoreConfig`, else None)."""
+    if run_plan.schedule is None:
+        steps = number_of_steps(t_max, n_steps, step_size)
+        return (*recording(record, record_every, steps, exact=n_steps is not None), None)
+    steps = schedule_steps(run_plan.schedule, step_size, n_steps, t_max)
+    record, record_every, n_records = recording(record, record_every, sum(steps), exact=True)
+    return record, record_every, n_records, schedule_phases(run_plan.schedule, steps,
+                                                            record_every)
+
+
+def plan_objective(run_plan: Plan, net: _network.Network, batch_size, replace: bool, dtype,
+                   record: tuple):
+    """`objective` for one task, `schedule_objective` for a schedule."""
+    if run_plan.schedule is None:
+        return objective(run_plan.task, net, batch_size, replace, dtype, record)
+    return schedule_objective(run_plan.schedule, net, batch_size, replace, dtype, record)
+
+
+def plan_labels(run_plan: Plan, phases) -> tuple[np.ndarray | None, dict]:
+    """(phase per record, info entries) of a call; (None, {}) without a schedule."""
+    if run_plan.schedule is None:
+        return None, {}
+    return phase_labels(phases), schedule_info(run_plan.schedule)
+
+
+def backend(kernel: str, shapes, task: Task, dtype, run_objective) -> str:
+    """`semjax.dynamics._core.choose_backend` for a call: full batch unless the objective draws
+    minibatches; products as wide as the inputs in correlation form, as the items otherwise."""
+    width = (task.n_in if isinstance(run_objective, Correlations)
+             else max(task.n_in, task.n_items))
+    return _core.choose_backend(kernel, shapes, width, dtype,
+                                full_batch=not run_objective.stochastic,
+                                platform=jax.default_backend())
 
 
 def task_shapes(task: Task, hidden, depth) -> tuple:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from semjax import _validation
 from semjax.dynamics import _core, _runs
 from semjax.dynamics._steppers import INTEGRATORS, GradientFlow
-from semjax.task import Task, require_task
+from semjax.task import Task
 from semjax.trajectory import Trajectory
 
 KERNELS = ("auto", "tiled", "reference")
@@ -35,7 +34,10 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     or the keys reuses that compilation.
 
     Args:
-        task: the `Task` (Σyx, Σx).
+        task: the `Task` (Σyx, Σx), or a `semjax.Schedule` of tasks trained on one after
+            another in the same compiled call (its durations set the run: leave ``n_steps``
+            and ``t_max`` out; ``record_every`` must divide every phase's steps). Read-outs
+            are then recorded against every task (`semjax.Trajectory`, ``phase``).
         hidden: hidden width (int) or one width per hidden layer; None for ``depth=1``.
         depth: number of weight matrices L (1 = shallow, 2 = the paper's deep net).
         t_max: final time in units of τ; the run takes ceil(t_max/dt) steps. Or give
@@ -85,29 +87,28 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         MemoryError: the records cannot fit in the memory available.
         SimulationDiverged: a run diverged and ``throw`` is True.
     """
-    task = require_task(task)
+    run_plan = _runs.plan(task)
+    task = run_plan.task
     dtype = _runs.resolve_dtype(dtype, None if isinstance(init, str) else init)
     shapes = _runs.task_shapes(task, hidden, depth)
     dt = _validation.positive_float("dt", dt)
-    steps = _runs.number_of_steps(t_max, n_steps, dt)
     _validation.choice("method", method, tuple(INTEGRATORS))
     _validation.choice("kernel", kernel, KERNELS)
-    record, record_every, n_records = _runs.recording(record, record_every, steps,
-                                                         exact=n_steps is not None)
+    record, record_every, n_records, phases = _runs.timeline(run_plan, dt, n_steps, t_max,
+                                                             record, record_every)
     _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds), n_records,
                        record, shapes, task, dtype)
     net = _runs.network(activation, bias)
-    objective = _runs.objective(task, net, None, False, dtype, record)
+    objective = _runs.plan_objective(run_plan, net, None, False, dtype, record)
     batch = _runs.initial_batch(task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype,
                                 bias=net.bias)
 
     stepper = GradientFlow(method)
     states = _core.TrainState(batch.weights, jnp.full(batch.n_runs, dt, dtype))
-    backend = _core.choose_backend(kernel, shapes, task.n_in, dtype,
-                                   full_batch=net.linear_chain,
-                                   platform=jax.default_backend())
+    backend = _runs.backend(kernel, shapes, task, dtype, objective)
     config = _core.CoreConfig(stepper=stepper, record=record, record_every=record_every,
-                              n_records=n_records)
+                              n_records=n_records, phases=phases)
+    labels, schedule_info = _runs.plan_labels(run_plan, phases)
     records, _, summary, n_devices = _runs.execute(
         states, objective, config, backend, dtype, _runs.device_count(devices))
     info = {"depth": len(shapes), "hidden": [s[0] for s in shapes[:-1]], "dt": dt,
@@ -115,8 +116,8 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
             "n_steps": n_records * record_every, "source": "semjax.simulate",
             "task_s": task.s.tolist(),
             "kernel": {"vmap": "reference"}.get(backend, backend), "devices": n_devices,
-            **_runs.network_info(net)}
+            **_runs.network_info(net), **schedule_info}
     return _runs.to_trajectory(
         batch, records, summary, t=dt * record_every * np.arange(n_records + 1),
-        record=record, info=info, throw=throw,
+        phase=labels, record=record, info=info, throw=throw,
         hint=f"Reduce dt (now {dt}) or init_scale.")

@@ -20,9 +20,8 @@ import numpy as np
 import optax
 
 from semjax.dynamics import _core, _runs
-from semjax.dynamics._objectives import Correlations
 from semjax.dynamics._steppers import Optax
-from semjax.task import Task, require_task
+from semjax.task import Task
 from semjax.trajectory import Trajectory
 
 
@@ -78,7 +77,8 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     `simulate(method="euler", dt=η)`.
 
     Args:
-        task: the `Task`.
+        task: the `Task`, or a `semjax.Schedule` (as in `semjax.simulate`; durations are
+            turned into steps with the one learning rate, t = step · η).
         optimizer: an optax `GradientTransformation` (e.g. ``optax.adam(1e-3)``), or a factory
             with a ``learning_rate`` argument (e.g. ``optax.sgd``, or
             ``functools.partial(optax.sgd, momentum=0.9)``) together with ``learning_rate``;
@@ -104,17 +104,17 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
         MemoryError: the records cannot fit in the memory available.
         SimulationDiverged: a run diverged and ``throw`` is True.
     """
-    task = require_task(task)
+    run_plan = _runs.plan(task)
+    task = run_plan.task
     dtype = _runs.resolve_dtype(dtype, None if isinstance(init, str) else init)
     shapes = _runs.task_shapes(task, hidden, depth)
     rates, rate_axis = _learning_rates(learning_rate)
     stepper = _stepper(optimizer, rates)
     single_rate = None if rates is None or rate_axis else float(rates[0])
-    steps = _runs.number_of_steps(t_max, n_steps, single_rate)
-    record, record_every, n_records = _runs.recording(record, record_every, steps,
-                                                         exact=n_steps is not None)
+    record, record_every, n_records, phases = _runs.timeline(run_plan, single_rate, n_steps,
+                                                             t_max, record, record_every)
     net = _runs.network(activation, bias)
-    objective = _runs.objective(task, net, batch_size, replace, dtype, record)
+    objective = _runs.plan_objective(run_plan, net, batch_size, replace, dtype, record)
     outer = (("learning_rate", rates),) if rate_axis else ()
     _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds, outer), n_records,
                        record, shapes, task, dtype)
@@ -128,10 +128,9 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     states = _core.TrainState(batch.weights, stepper_states,
                               run_keys if objective.stochastic else None)
     config = _core.CoreConfig(stepper=stepper, record=record, record_every=record_every,
-                              n_records=n_records)
-    backend = _core.choose_backend("auto", shapes, task.n_in, dtype,
-                                   full_batch=isinstance(objective, Correlations),
-                                   platform=jax.default_backend())
+                              n_records=n_records, phases=phases)
+    labels, schedule_info = _runs.plan_labels(run_plan, phases)
+    backend = _runs.backend("auto", shapes, task, dtype, objective)
     records, _, summary, n_devices = _runs.execute(
         states, objective, config, backend, dtype, _runs.device_count(devices))
     step = record_every * np.arange(n_records + 1)
@@ -144,8 +143,8 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
             "n_steps": n_records * record_every,
             "source": "semjax.train", "task_s": task.s.tolist(),
             "kernel": {"vmap": "reference"}.get(backend, backend),
-            "devices": n_devices, **_runs.network_info(net)}
+            "devices": n_devices, **_runs.network_info(net), **schedule_info}
     return _runs.to_trajectory(
         batch, records, summary, t=step * single_rate if single_rate is not None else step,
-        step=step, record=record, info=info, throw=throw,
+        step=step, phase=labels, record=record, info=info, throw=throw,
         hint="Reduce the learning rate (see semjax.theory.gd_stability_bound) or init_scale.")

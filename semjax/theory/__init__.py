@@ -35,3 +35,7 @@ from semjax.theory._spectra import noise_bulk_edge as noise_bulk_edge
 from semjax.theory._spectra import structural_spectrum as structural_spectrum
 from semjax.theory._riccati import ExactSolution as ExactSolution
 from semjax.theory._riccati import exact_solution as exact_solution
+from semjax.theory._schedule import Forgetting as Forgetting
+from semjax.theory._schedule import ScheduleSolution as ScheduleSolution
+from semjax.theory._schedule import forgetting as forgetting
+from semjax.theory._schedule import schedule_solution as schedule_solution

@@ -219,24 +219,29 @@ def _prepare(sigma_yx: np.ndarray, w1: np.ndarray, w2: np.ndarray, lam: float) -
                      pivot_values=eigenvalues[pivots])
 
 
-@functools.partial(jax.jit, static_argnames=("n_in",))
-def _evaluate(prepared: _Prepared, s, *, n_in: int):
-    """QQᵀ blocks at scaled times s = t/τ (shape (m,)); module docstring, step 3."""
+def _factor(prepared: _Prepared, time):
+    """Y (ρ × (N1+N3)) with QQᵀ = YᵀY at one scaled time s = t/τ; module docstring, step 3."""
     lam = prepared.eigenvalues
     positive, negative = jnp.maximum(lam, 0.0), jnp.minimum(lam, 0.0)
     pivot = jnp.maximum(prepared.pivot_values, 0.0)
     size = jnp.abs(lam)
+    # exponent ≤ 0 wherever T_ij ≠ 0; clipped where T_ij = 0 so no inf·0 appears.
+    growth = jnp.minimum(positive[:, None] - pivot[None, :], 0.0) * time
+    d = jnp.exp(growth) * prepared.echelon
+    safe = jnp.where(size > 0, size, 1.0)
+    kappa = jnp.where(size > 0, -jnp.expm1(-2.0 * safe * time) / (2.0 * safe), time)
+    gram = jnp.diag(jnp.exp(-2.0 * pivot * time)) + d.T @ (kappa[:, None] * d)
+    z = prepared.basis @ (jnp.exp(negative * time)[:, None] * d)
+    cholesky = jnp.linalg.cholesky(gram)
+    return jax.scipy.linalg.solve_triangular(cholesky, z.T, lower=True)
+
+
+@functools.partial(jax.jit, static_argnames=("n_in",))
+def _evaluate(prepared: _Prepared, s, *, n_in: int):
+    """QQᵀ blocks at scaled times s = t/τ (shape (m,)); module docstring, step 3."""
 
     def one(time):
-        # exponent ≤ 0 wherever T_ij ≠ 0; clipped where T_ij = 0 so no inf·0 appears.
-        growth = jnp.minimum(positive[:, None] - pivot[None, :], 0.0) * time
-        d = jnp.exp(growth) * prepared.echelon
-        safe = jnp.where(size > 0, size, 1.0)
-        kappa = jnp.where(size > 0, -jnp.expm1(-2.0 * safe * time) / (2.0 * safe), time)
-        gram = jnp.diag(jnp.exp(-2.0 * pivot * time)) + d.T @ (kappa[:, None] * d)
-        z = prepared.basis @ (jnp.exp(negative * time)[:, None] * d)
-        cholesky = jnp.linalg.cholesky(gram)
-        y = jax.scipy.linalg.solve_triangular(cholesky, z.T, lower=True)
+        y = _factor(prepared, time)
         y_in, y_out = y[:, :n_in], y[:, n_in:]
         return y_out.T @ y_in, y_in.T @ y_in, y_out.T @ y_out
 
@@ -266,6 +271,57 @@ def _times(t):
         raise ValueError(f"t must contain finite times ≥ 0 (in the units of tau); got {bad}. "
                          "For t → ∞ evaluate a large finite t (the evaluation is stable).")
     return jnp.asarray(concrete)
+
+
+def _start(task: Task, w1_0, w2_0, tau, tolerance):
+    """Host checks and preparation shared by `exact_solution` and `weights_at`: the checked
+    task, the t-independent arrays (as jax arrays), the rate c/τ that turns t into the scaled
+    time s of the white flow, and λ."""
+    checked = require_task(task).checked
+    n_out, n_in = task.n_out, task.n_in
+    w1 = _weights("w1_0", w1_0, (None, n_in))
+    w2 = _weights("w2_0", w2_0, (n_out, w1.shape[0]))
+    tau = _validation.positive_float("tau", tau)
+    tolerance = _validation.positive_float("tolerance", tolerance)
+    input_scale = _input_scale(task)
+    lam = _balance(w1, w2, tolerance)
+    prepared = _prepare(checked.sigma_yx / input_scale, w1, w2, lam)
+    return (checked, _Prepared(*(jnp.asarray(a) for a in prepared)), input_scale / tau, lam)
+
+
+def weights_at(task: Task, w1_0, w2_0, t: float, *, tau=1.0,
+               tolerance: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (W1, W2) with the closed-form QQᵀ(t) of `exact_solution`, at one time t.
+
+    They are the weights gradient flow reaches from (w1_0, w2_0) up to an orthogonal rotation
+    of the hidden layer (W1 → RᵀW1, W2 → W2R; any two factors of the same QQᵀ with N2 columns
+    differ by one), so they have the same map, W1ᵀW1, W2W2ᵀ and λ, and continue the flow
+    exactly. They come from the factor Y of the stable evaluation (QQᵀ = YᵀY, module
+    docstring, step 3), not from factoring QQᵀ: components of the weights far smaller than
+    ‖Q‖ keep their relative accuracy (≈ ε‖Q‖/component instead of ε‖Q‖²/component²). Used to
+    continue the solution across task switches (`semjax.theory.schedule_solution`).
+
+    Args:
+        task, w1_0, w2_0, tau, tolerance: as in `exact_solution`.
+        t: one time ≥ 0.
+
+    Returns:
+        (W1 of shape (N2, N1), W2 of shape (N3, N2)), float64 numpy arrays evaluated in
+        float64 whatever JAX's default dtype (they carry the state into later phases, where
+        float32 rounding would break the balance check); the hidden directions beyond the
+        rank of QQᵀ are zero.
+    """
+    time = float(np.asarray(_times(t), dtype=np.float64).reshape(()))
+    with jax.enable_x64(True):  # host weights: float64 whatever the default dtype
+        _, prepared, rate, _ = _start(task, w1_0, w2_0, tau, tolerance)
+        y = np.asarray(_factor_at(prepared, jnp.asarray(time * rate, jnp.float64)))
+    n_hidden = np.shape(w1_0)[0]
+    factor = np.zeros((y.shape[1], n_hidden))
+    factor[:, :y.shape[0]] = y.T  # ρ ≤ N2 columns (module docstring, step 2)
+    return factor[:task.n_in].T.copy(), factor[task.n_in:].copy()
+
+
+_factor_at = jax.jit(_factor)
 
 
 def exact_solution(task: Task, w1_0, w2_0, t, *, tau=1.0, ntk: bool = False,
@@ -307,20 +363,10 @@ def exact_solution(task: Task, w1_0, w2_0, t, *, tau=1.0, ntk: bool = False,
             stuck mode (a mode of the initial map anti-aligned with the task, so that gradient
             flow does not reach Σyx; theory.md §3.6); negative or non-finite t.
     """
-    checked = require_task(task).checked
-    n_out, n_in = task.n_out, task.n_in
-    w1 = _weights("w1_0", w1_0, (None, n_in))
-    w2 = _weights("w2_0", w2_0, (n_out, w1.shape[0]))
-    tau = _validation.positive_float("tau", tau)
-    tolerance = _validation.positive_float("tolerance", tolerance)
-    input_scale = _input_scale(task)
-    lam = _balance(w1, w2, tolerance)
-    prepared = _prepare(checked.sigma_yx / input_scale, w1, w2, lam)
-
+    checked, prepared, rate, lam = _start(task, w1_0, w2_0, tau, tolerance)
     times = _times(t)
-    prepared = _Prepared(*(jnp.asarray(a) for a in prepared))
-    s = jnp.ravel(times).astype(prepared.basis.dtype) * (input_scale / tau)
-    blocks = _evaluate(prepared, s, n_in=n_in)
+    s = jnp.ravel(times).astype(prepared.basis.dtype) * rate
+    blocks = _evaluate(prepared, s, n_in=task.n_in)
     network_map, w1tw1, w2w2t = (b.reshape(*times.shape, *b.shape[1:]) for b in blocks)
     kernel = _ntk(w1tw1, w2w2t, jnp.asarray(checked.inputs, dtype=w1tw1.dtype)) if ntk else None
     return ExactSolution(network_map=network_map, w1tw1=w1tw1, w2w2t=w2w2t, ntk=kernel, lam=lam)
