@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from semjax import Task, Trajectory, analysis, datasets, plotting, simulate, theory
+from semjax._figure_generalisation import generalisation
 from semjax._figure_schedule import reversal
 
 SEED_HIDDEN = 16
@@ -1257,6 +1258,7 @@ FIGURES = {
     "depth": depth,
     "nonlinear_hierarchy": nonlinear_hierarchy,
     "reversal": reversal,
+    "generalisation": generalisation,
 }
 
 

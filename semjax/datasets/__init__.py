@@ -38,6 +38,7 @@ from semjax.datasets._forms import (
     tree,
 )
 from semjax.datasets._tables import braun_hierarchy, four_items, rumelhart
+from semjax.datasets._teacher import TeacherStudent, teacher_student
 from semjax.datasets._trees import (
     branching_diffusion,
     branching_diffusion_correlation,
@@ -46,6 +47,7 @@ from semjax.datasets._trees import (
 
 __all__ = [
     "Dataset",
+    "TeacherStudent",
     "branching_diffusion",
     "branching_diffusion_correlation",
     "braun_hierarchy",
@@ -59,5 +61,6 @@ __all__ = [
     "regular_tree",
     "ring",
     "rumelhart",
+    "teacher_student",
     "tree",
 ]
