@@ -162,10 +162,12 @@ def test_a_run_split_into_compiled_segments_equals_one_call(seed_task, monkeypat
 INTERRUPTED_SCRIPT = textwrap.dedent('''
     import semjax
     from semjax import datasets
+    from semjax.dynamics import _runs
+    _runs.SEGMENT_WORK = 2e9  # calls of ~0.1 s, so that a loaded machine still answers fast
     task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
-    common = dict(hidden=16, dt=5e-5, init_scale=1e-2, n_seeds=16384, record=("modes",),
-                  record_every=1000)
-    semjax.simulate(task, n_steps=1000, **common)  # compiles the long run's one-record calls
+    common = dict(hidden=16, dt=5e-5, init_scale=1e-2, n_seeds=4096, record=("modes",),
+                  record_every=100)
+    semjax.simulate(task, n_steps=300, **common)  # compiles the long run's three-record calls
     print("started", flush=True)
     semjax.simulate(task, n_steps=150000, **common)
 ''')

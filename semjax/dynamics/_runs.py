@@ -343,17 +343,15 @@ def wait_interruptibly(tree) -> None:
     Blocking on a result waits inside XLA, where Python cannot deliver a KeyboardInterrupt
     (it would be lost or arrive only when the run ends); polling with short sleeps keeps the
     interpreter's signal handling alive, so Ctrl-C stops the call at once with a one-line
-    message. The abandoned computation is discarded with the process's JAX runtime.
+    message (`execute`). The abandoned computation is discarded with the process's JAX
+    runtime.
     """
     leaves = [leaf for leaf in jax.tree.leaves(tree) if isinstance(leaf, jax.Array)
               and not jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key)]
     delay = 1e-4
-    try:
-        while not all(leaf.is_ready() for leaf in leaves):
-            time.sleep(delay)
-            delay = min(2 * delay, 0.05)
-    except KeyboardInterrupt:
-        raise KeyboardInterrupt("semjax: interrupted; the run's results were discarded.") from None
+    while not all(leaf.is_ready() for leaf in leaves):
+        time.sleep(delay)
+        delay = min(2 * delay, 0.05)
 
 
 # Multiply-adds per compiled call: about a second on a 2-core CPU (0.9 s measured on the seed
@@ -404,21 +402,26 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
         states = jax.tree.map(lambda leaf: leaf[index], states)
     trim = lambda leaf: np.asarray(leaf)[:n_runs]  # noqa: E731
     parts, summaries = [], []
-    start = 0
-    for length in segment_lengths(config.n_records, config.record_every, n_runs, states.weights):
-        reference = summaries[0]["initial_loss_padded"] if summaries else None
-        phases = (None if config.phases is None
-                  else _phases_within(config.phases, start, length))
-        records, states, summary = _core.run_batch(
-            states, objective, reference,
-            config=config._replace(n_records=length, phases=phases),
-            backend=backend, tile=tile, n_devices=n_devices)
-        start += length
-        wait_interruptibly((records, states, summary))
-        records = jax.tree.map(trim, records)
-        parts.append(records if not parts else jax.tree.map(lambda leaf: leaf[:, 1:], records))
-        summaries.append(jax.tree.map(trim, summary) | {
-            "initial_loss_padded": summary["initial_loss"]})
+    try:  # Ctrl-C while compiling or waiting: one line, not JAX's internal traceback
+        start = 0
+        lengths = segment_lengths(config.n_records, config.record_every, n_runs, states.weights)
+        for length in lengths:
+            reference = summaries[0]["initial_loss_padded"] if summaries else None
+            phases = (None if config.phases is None
+                      else _phases_within(config.phases, start, length))
+            records, states, summary = _core.run_batch(
+                states, objective, reference,
+                config=config._replace(n_records=length, phases=phases),
+                backend=backend, tile=tile, n_devices=n_devices)
+            start += length
+            wait_interruptibly((records, states, summary))
+            records = jax.tree.map(trim, records)
+            parts.append(records if not parts else jax.tree.map(lambda leaf: leaf[:, 1:],
+                                                                records))
+            summaries.append(jax.tree.map(trim, summary) | {
+                "initial_loss_padded": summary["initial_loss"]})
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt("semjax: interrupted; the run's results were discarded.") from None
     records = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *parts)
     summary = {"finite": np.logical_and.reduce([part["finite"] for part in summaries]),
                "initial_loss": summaries[0]["initial_loss"],
