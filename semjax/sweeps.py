@@ -3,26 +3,37 @@
 `sweep` runs `semjax.simulate` on chunks of seeds and writes each chunk into preallocated
 arrays, so a sweep's peak memory is its result plus one chunk's working set. Seed i uses
 ``fold_in(key, i)`` exactly as in `simulate`, so a sweep equals one big `simulate` call,
-whatever the chunk size. With ``checkpoint_dir`` every finished chunk is saved, and a rerun
-loads the chunks already there instead of recomputing them.
+whatever the chunk size. With ``checkpoint_dir`` the sweep writes into a results store
+(`semjax.store`): every finished chunk is saved atomically with a checksum, next to a manifest
+of the sweep's full configuration. A rerun with the same settings resumes (it says how many
+chunks it found, and recomputes any missing or corrupted one); a rerun with other settings is
+refused, naming what differs. Ctrl-C stops with a `SweepInterrupted` that says how to resume.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from pathlib import Path
+import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from semjax import _validation
+from semjax import _validation, store
 from semjax.dynamics import SimulationDiverged, simulate
 from semjax.trajectory import Trajectory
 
+_NOT_CONFIG = ("task", "n_seeds", "keys", "key", "throw")
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep with a ``checkpoint_dir``: its message says how to resume."""
+
 
 def sweep(task, *, n_seeds: int, key=0, chunk_size: int = 65536, checkpoint_dir=None,
-          progress: bool = True, throw: bool = True, **simulate_arguments) -> Trajectory:
+          progress: bool = True, throw: bool = True, overwrite: bool = False,
+          **simulate_arguments) -> Trajectory:
     """`simulate` for many seeds, in chunks of ``chunk_size`` seeds.
 
     Args:
@@ -30,16 +41,24 @@ def sweep(task, *, n_seeds: int, key=0, chunk_size: int = 65536, checkpoint_dir=
         n_seeds: total number of seeds.
         key: base PRNG key or int seed (seed i uses fold_in(key, i)).
         chunk_size: seeds per chunk (the memory/speed trade-off).
-        checkpoint_dir: folder for finished chunks (``chunk_<k>.npz``); existing ones are
-            loaded, so an interrupted sweep resumes where it stopped.
-        progress: show a progress bar.
+        checkpoint_dir: folder of a results store (`semjax.store`) for finished chunks; a
+            rerun with the same settings resumes where it stopped, one with any other
+            setting raises ``ValueError`` naming what differs. Read it back, or some seeds of
+            it, with `semjax.store.load`.
+        progress: show a progress bar (and, on resume, how many chunks were found).
         throw: raise `SimulationDiverged` after the sweep if any run diverged (the exception
             carries the whole sweep); False returns it with the ``finite`` flags.
+        overwrite: discard the store in ``checkpoint_dir`` (if any) and start a new one.
         **simulate_arguments: the other arguments of `simulate` (a named ``init``, not
             explicit weights; ``init_scale`` may be a sequence).
 
     Returns:
         The same `Trajectory` as ``simulate(task, n_seeds=n_seeds, key=key, ...)``.
+
+    Raises:
+        ValueError: bad arguments, or a store of another configuration in ``checkpoint_dir``.
+        semjax.store.StoreLockedError: another process is writing to ``checkpoint_dir``.
+        SweepInterrupted: Ctrl-C (a ``KeyboardInterrupt``); the finished chunks are kept.
     """
     n_seeds = _validation.positive_int("n_seeds", n_seeds)
     chunk_size = _validation.positive_int("chunk_size", chunk_size)
@@ -51,29 +70,47 @@ def sweep(task, *, n_seeds: int, key=0, chunk_size: int = 65536, checkpoint_dir=
     if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
         key = jax.random.key(int(key))
     key = _validation.prng_key("key", key)
-    folder = None if checkpoint_dir is None else Path(checkpoint_dir)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-
-    from tqdm.auto import tqdm
     n_chunks = math.ceil(n_seeds / chunk_size)
-    result = None
+
+    results = None
+    if checkpoint_dir is not None:
+        config = _configuration(task, key, n_seeds, chunk_size, n_chunks, simulate_arguments)
+        results = store.ResultStore.open(checkpoint_dir, config, overwrite=overwrite)
+    try:
+        return _run(task, key, n_seeds, chunk_size, n_chunks, results, progress, throw,
+                    simulate_arguments)
+    except KeyboardInterrupt:
+        if results is None:
+            raise
+        done = len(results.manifest["chunks"])
+        raise SweepInterrupted(
+            f"sweep interrupted with {done} of {n_chunks} chunks saved in "
+            f"{str(checkpoint_dir)!r}; run the same sweep again to resume.") from None
+    finally:
+        if results is not None:
+            results.close()
+
+
+def _run(task, key, n_seeds, chunk_size, n_chunks, results, progress, throw,
+         simulate_arguments) -> Trajectory:
+    from tqdm.auto import tqdm
+    if results is not None and results.resumed:
+        found = len(results.recorded())
+        if progress:
+            print(f"sweep: resuming {str(results.folder)!r}: found {found} of {n_chunks} "
+                  f"chunks, {n_chunks - found} to compute.", file=sys.stderr)
+    assembler = None
     for chunk in tqdm(range(n_chunks), desc="sweep", unit="chunk", disable=not progress):
         start, stop = chunk * chunk_size, min(n_seeds, (chunk + 1) * chunk_size)
-        path = None if folder is None else folder / f"chunk_{chunk}.npz"
-        if path is not None and path.exists():
-            part = Trajectory.load(path)
-        else:
-            keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(start, stop))
-            part = simulate(task, keys=keys, throw=False, **simulate_arguments)
-            if path is not None:
-                part.save(path)
-        result = _allocate(part, n_seeds) if result is None else result
-        _write(result, part, start, stop)
-    trajectory = Trajectory.create(
-        t=result["t"], finite=result["finite"], batch_axes=result["batch_axes"],
-        coords=result["coords"] | {"seed": np.arange(n_seeds)},
-        info=result["info"] | {"chunk_size": chunk_size}, **result["fields"])
+        part = None if results is None else results.read_chunk(chunk)
+        if part is None:
+            part = simulate(task, keys=_keys(key, start, stop), throw=False,
+                            **simulate_arguments)
+            if results is not None:
+                results.write_chunk(chunk, part, start, stop)
+        assembler = store.Assembler(part, n_seeds) if assembler is None else assembler
+        assembler.write(part, start, stop)
+    trajectory = assembler.trajectory(np.arange(n_seeds), {"chunk_size": chunk_size})
     if throw and trajectory.failed:
         failed = trajectory.failed
         raise SimulationDiverged(
@@ -83,34 +120,28 @@ def sweep(task, *, n_seeds: int, key=0, chunk_size: int = 65536, checkpoint_dir=
     return trajectory
 
 
-def _allocate(part: Trajectory, n_seeds: int) -> dict:
-    """Preallocated arrays for the whole sweep, shaped like ``part`` with n_seeds seeds."""
-    seed_axis = part.batch_axes.index("seed")
-
-    def empty(array):
-        shape = list(np.shape(array))
-        shape[seed_axis] = n_seeds
-        return np.empty(shape, dtype=np.asarray(array).dtype)
-
-    fields = {name: empty(getattr(part, name)) for name in
-              ("modes", "loss", "product", "hidden_gram", "singular_values")
-              if getattr(part, name) is not None}
-    if part.weights is not None:
-        fields["weights"] = tuple(empty(w) for w in part.weights)
-    return {"t": part.t, "finite": empty(part.finite), "batch_axes": part.batch_axes,
-            "coords": {k: v for k, v in part.coords.items() if k != "seed"},
-            "info": part.info, "fields": fields, "seed_axis": seed_axis}
+def _keys(key, start: int, stop: int):
+    return jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(start, stop))
 
 
-def _write(result: dict, part: Trajectory, start: int, stop: int) -> None:
-    """Copy one chunk into the preallocated arrays along the seed axis."""
-    index = [slice(None)] * (result["seed_axis"] + 1)
-    index[result["seed_axis"]] = slice(start, stop)
-    index = tuple(index)
-    result["finite"][index] = part.finite
-    for name, array in result["fields"].items():
-        if name == "weights":
-            for target, source in zip(array, part.weights):
-                target[index] = source
-        else:
-            array[index] = getattr(part, name)
+def _configuration(task, key, n_seeds, chunk_size, n_chunks, simulate_arguments) -> dict:
+    """Every setting that fixes a sweep's result, flat, by name (the store's manifest)."""
+    parameters = inspect.signature(simulate).parameters
+    unknown = set(simulate_arguments) - set(parameters)
+    if unknown:
+        raise TypeError(f"sweep got unexpected arguments {sorted(unknown)} (not arguments "
+                        "of simulate).")
+    arguments = {name: parameter.default for name, parameter in parameters.items()
+                 if name not in _NOT_CONFIG and parameter.default is not inspect.Parameter.empty}
+    arguments |= simulate_arguments
+    config = {name: store.jsonable(value) for name, value in arguments.items()}
+    config |= store.fingerprint(task, "task")
+    config |= {"n_seeds": n_seeds, "chunk_size": chunk_size, "n_chunks": n_chunks,
+               "key": np.asarray(jax.random.key_data(key)).tolist(),
+               "key_impl": str(jax.random.key_impl(key)),
+               "jax_enable_x64": bool(jax.config.jax_enable_x64)}
+    config |= {f"version.{name}": value for name, value in store.versions().items()}
+    return config
+
+
+__all__ = ["SweepInterrupted", "sweep"]

@@ -238,25 +238,114 @@ class Trajectory:
         """Read a file written by `save`.
 
         Raises:
-            ValueError: the file is not a semjax trajectory, or is of a newer format version.
+            ValueError: one clear message naming the file and the field at fault: not a
+                readable ``.npz`` file, a missing or invalid JSON header (``__semjax__``), a
+                missing or unsupported format version, a missing array, an array that would
+                need pickle, or arrays that disagree with the header's batch axes or with
+                the time grid ``t``.
         """
-        with np.load(path, allow_pickle=False) as data:
+        name = repr(os.fspath(path))
+
+        def fail(field: str, problem: str) -> ValueError:
+            return ValueError(f"{name} is not a valid semjax Trajectory file: field "
+                              f"{field!r} {problem}.")
+
+        try:
+            data = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise
+        except Exception as error:  # BadZipFile, EOFError, OSError, ValueError, ...
+            raise ValueError(f"{name} is not a readable .npz file (truncated or corrupted?): "
+                             f"{type(error).__name__}: {error}") from None
+        if not hasattr(data, "files"):
+            raise ValueError(f"{name} holds a single .npy array, not a semjax Trajectory file.")
+        with data:
+            def array(field: str) -> np.ndarray:
+                if field not in data.files:
+                    raise fail(field, "is missing")
+                try:
+                    return data[field]
+                except ValueError as error:
+                    if "pickle" in str(error):
+                        raise fail(field, "holds Python objects that would need pickle; "
+                                          "semjax files hold plain arrays only") from None
+                    raise fail(field, f"cannot be read ({error})") from None
+                except Exception as error:  # a corrupted member: zlib.error, BadZipFile, ...
+                    raise fail(field, f"cannot be read ({type(error).__name__}: "
+                                      f"{error})") from None
+
             if "__semjax__" not in data.files:
-                raise ValueError(f"{os.fspath(path)!r} is not a semjax Trajectory file.")
-            header = json.loads(str(data["__semjax__"]))
-            if header.get("format") != FORMAT_NAME or header.get("version", 0) > FORMAT_VERSION:
-                raise ValueError(f"{os.fspath(path)!r} has format {header.get('format')} version "
-                                 f"{header.get('version')}; this semjax reads version "
-                                 f"{FORMAT_VERSION}. Upgrade semjax.")
-            fields = {name: data[name] for name in (*_TIME_FIELDS, *_ARRAY_FIELDS)
-                      if name in data.files}
-            n_layers = header["n_layers"]
-            weights = None if n_layers is None else tuple(data[f"weights_{i}"]
+                raise ValueError(f"{name} is not a semjax Trajectory file (no '__semjax__' "
+                                 "header).")
+            raw = array("__semjax__")
+            try:
+                header = json.loads(str(raw))
+            except (json.JSONDecodeError, TypeError) as error:
+                raise fail("__semjax__", f"is not valid JSON ({error})") from None
+            if not isinstance(header, dict):
+                raise fail("__semjax__", "is not a JSON object")
+            if header.get("format") != FORMAT_NAME:
+                raise fail("format", f"is {header.get('format')!r}, not {FORMAT_NAME!r}")
+            version = header.get("version")
+            if "version" not in header:
+                raise fail("version", "is missing from the header")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                raise fail("version", f"is {version!r}; format versions start at 1")
+            if version > FORMAT_VERSION:
+                raise ValueError(f"{name} has format {FORMAT_NAME} version {version}; this "
+                                 f"semjax reads version {FORMAT_VERSION}. Upgrade semjax.")
+            batch_axes = header.get("batch_axes")
+            if (not isinstance(batch_axes, list)
+                    or not all(isinstance(a, str) for a in batch_axes)):
+                raise fail("batch_axes", f"must be a list of axis names; got {batch_axes!r}")
+            axes = header.get("coords")
+            if not isinstance(axes, list) or not all(isinstance(a, str) for a in axes):
+                raise fail("coords", f"must be a list of axis names; got {axes!r}")
+            n_layers = header.get("n_layers")
+            if n_layers is not None and (not isinstance(n_layers, int) or n_layers < 1):
+                raise fail("n_layers", f"must be null or a positive integer; got {n_layers!r}")
+            info = header.get("info", {})
+            if not isinstance(info, dict):
+                raise fail("info", f"must be a JSON object; got {info!r}")
+
+            t = array("t")
+            if t.ndim != 1:
+                raise fail("t", f"has shape {t.shape}; it must be 1-D (time,)")
+            finite = array("finite")
+            if finite.dtype != bool:
+                raise fail("finite", f"has dtype {finite.dtype}; it must be bool")
+            if finite.ndim != len(batch_axes):
+                raise fail("finite", f"has shape {finite.shape}, which does not match the "
+                                     f"header's batch_axes {batch_axes}")
+            sizes = dict(zip(batch_axes, finite.shape))
+            coords = {}
+            for axis in axes:
+                values = array(f"coord_{axis}")
+                if axis in sizes and (values.ndim != 1 or len(values) != sizes[axis]):
+                    raise fail(f"coord_{axis}", f"has shape {values.shape}; batch axis "
+                                                f"{axis!r} has {sizes[axis]} entries")
+                coords[axis] = values
+            expected = (*finite.shape, t.shape[0])
+            fields = {}
+            for field in (*_TIME_FIELDS, *_ARRAY_FIELDS):
+                if field in data.files:
+                    fields[field] = array(field)
+            weights = None if n_layers is None else tuple(array(f"weights_{i}")
                                                           for i in range(n_layers))
-            coords = {axis: data[f"coord_{axis}"] for axis in header["coords"]}
-            return cls(t=data["t"], finite=data["finite"], coords=coords, weights=weights,
-                       batch_axes=tuple(header["batch_axes"]), info_items=_freeze(header["info"]),
-                       **fields)
+            for field in _TIME_FIELDS:
+                if field in fields and fields[field].shape != t.shape:
+                    raise fail(field, f"has shape {fields[field].shape}; it must match t's "
+                                      f"{t.shape}")
+            checks = [(f, fields[f]) for f in _ARRAY_FIELDS if f in fields]
+            checks += [(f"weights_{i}", w) for i, w in enumerate(weights or ())]
+            for field, value in checks:
+                if value.shape[:len(expected)] != expected:
+                    batch = dict(zip(batch_axes, finite.shape))
+                    raise fail(field, f"has shape {value.shape}; its leading axes must be "
+                                      f"(*batch, time) = {expected} (batch axes {batch}, "
+                                      f"{t.shape[0]} times in t)")
+            return cls(t=t, finite=finite, coords=coords, weights=weights,
+                       batch_axes=tuple(batch_axes), info_items=_freeze(info), **fields)
 
     def __repr__(self) -> str:
         recorded = [name for name in (*_ARRAY_FIELDS, "weights") if getattr(self, name) is not None]

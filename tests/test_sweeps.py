@@ -23,11 +23,13 @@ def test_sweep_resumes_from_checkpoints(tmp_path, seed_task):
     first = sweep(seed_task, init_scale=0.1, n_seeds=9, chunk_size=4, checkpoint_dir=tmp_path,
                   progress=False, **COMMON)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chunk_0.npz", "chunk_1.npz",
-                                                          "chunk_2.npz"]
+                                                          "chunk_2.npz", "lock",
+                                                          "manifest.json"]
     (tmp_path / "chunk_1.npz").unlink()
     stamp = (tmp_path / "chunk_0.npz").stat().st_mtime_ns
-    again = sweep(seed_task, init_scale=0.1, n_seeds=9, chunk_size=4, checkpoint_dir=tmp_path,
-                  progress=False, **COMMON)
+    with pytest.warns(UserWarning, match="chunk_1.npz' is missing; recomputing"):
+        again = sweep(seed_task, init_scale=0.1, n_seeds=9, chunk_size=4,
+                      checkpoint_dir=tmp_path, progress=False, **COMMON)
     assert (tmp_path / "chunk_0.npz").stat().st_mtime_ns == stamp  # loaded, not recomputed
     np.testing.assert_array_equal(again.modes, first.modes)
 

@@ -1,0 +1,430 @@
+"""A results store for chunked sweeps that loses nothing when a sweep is killed.
+
+A store is a folder holding
+
+- ``manifest.json``: the sweep's full configuration (a fingerprint of the task's arrays,
+  every argument, the semjax/JAX/numpy versions, the chunk size and count) and, for every
+  finished chunk, its file name, size and SHA-256 checksum;
+- ``chunk_<k>.npz``: the k-th chunk of seeds, a compressed `semjax.Trajectory` file;
+- ``lock``: the file an exclusive ``fcntl.flock`` is held on while a process writes.
+
+Every file is written atomically: to a temporary file in the same folder, flushed and
+fsynced, renamed over its final name with `os.replace`, and the folder fsynced. A chunk counts
+as finished only once the manifest, rewritten the same way, holds its checksum; so a kill at
+any moment leaves either the old state or the new one, never a half-written file that is
+trusted. On resume a missing, truncated or corrupted chunk (checksum mismatch, unreadable) is
+reported with a `StoreWarning` naming the file and recomputed; a configuration that differs
+from the manifest's in any setting is refused with a ``ValueError`` naming each setting.
+
+`load` reads a finished (or partly finished) store; asked for some seeds it reads only the
+chunks that hold them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from semjax.trajectory import _ARRAY_FIELDS as _FIELDS
+from semjax.trajectory import Trajectory
+
+try:  # POSIX; elsewhere the store works without the lock
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None
+
+MANIFEST = "manifest.json"
+LOCK = "lock"
+FORMAT_NAME = "semjax.ResultStore"
+FORMAT_VERSION = 1
+_CHUNK = re.compile(r"chunk_(\d+)\.npz")
+
+# Called as _test_hook(stage, path) at the critical moments of a write ("chunk_written": the
+# temporary chunk file is complete but not yet renamed; "chunk_replaced": renamed, not yet in
+# the manifest; "manifest_written": the new manifest's temporary file is complete). Tests set
+# it to kill the process at exactly these moments.
+_test_hook: Callable[[str, Path], None] | None = None
+
+
+class StoreLockedError(RuntimeError):
+    """Another process holds the store's lock (it is writing to the store)."""
+
+
+class StoreWarning(UserWarning):
+    """A chunk of a store was missing, truncated or corrupted and will be recomputed."""
+
+
+def _hook(stage: str, path: Path) -> None:
+    if _test_hook is not None:
+        _test_hook(stage, path)
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _atomic_write(path: Path, write: Callable[[str], None], stage: str) -> None:
+    """Write ``path`` atomically: ``write(temporary_path)``, fsync, rename, fsync the folder."""
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(temporary)
+        with open(temporary, "rb+") as file:
+            file.flush()
+            os.fsync(file.fileno())
+        _hook(stage, path)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def jsonable(value):
+    """A canonical JSON-able form of an argument (sequences and arrays as lists, numpy scalars
+    as Python numbers, functions by qualified name, anything else by repr)."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"):
+        return np.asarray(value).tolist()
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    return repr(value)
+
+
+def fingerprint(value, prefix: str = "task") -> dict[str, str]:
+    """SHA-256 fingerprints of every array and setting in ``value`` (a `semjax.Task`, a
+    `semjax.Schedule`, or any dataclass/sequence/array), one per field, keyed by its dotted
+    name, e.g. ``{"task.sigma_yx": "3f2a...", "task.item_weight": ...}``."""
+    import dataclasses
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for field in dataclasses.fields(value):
+            out |= fingerprint(getattr(value, field.name), f"{prefix}.{field.name}")
+        return out
+    if isinstance(value, (list, tuple)) and any(
+            dataclasses.is_dataclass(v) or hasattr(v, "shape") for v in value):
+        out = {}
+        for i, item in enumerate(value):
+            out |= fingerprint(item, f"{prefix}.{i}")
+        return out
+    if hasattr(value, "shape") and hasattr(value, "dtype"):
+        array = np.ascontiguousarray(np.asarray(value))
+        digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+        return {prefix: digest.hexdigest()}
+    return {prefix: _sha256(json.dumps(jsonable(value), sort_keys=True).encode())}
+
+
+def versions() -> dict[str, str]:
+    """The versions of the packages a stored result depends on."""
+    import jax
+    import jaxlib
+
+    import semjax
+    return {"semjax": semjax.__version__, "jax": jax.__version__,
+            "jaxlib": jaxlib.__version__, "numpy": np.__version__}
+
+
+def _show(value) -> str:
+    text = json.dumps(value, sort_keys=True)
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value):
+        text = f"sha256 {value[:12]}…"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _differences(old: Mapping, new: Mapping) -> list[str]:
+    lines = []
+    for name in sorted(set(old) | set(new)):
+        before = old.get(name, "(not set)")
+        after = new.get(name, "(not set)")
+        if json.dumps(before, sort_keys=True) != json.dumps(after, sort_keys=True):
+            lines.append(f"{name}: stored {_show(before)}, now {_show(after)}")
+    return lines
+
+
+def _read_manifest(folder: Path) -> dict | None:
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{os.fspath(path)!r} is not a readable store manifest ({error}). "
+                         "Pass overwrite=True to start a new store there, or use another "
+                         "folder.") from None
+    if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME
+            or not isinstance(manifest.get("config"), dict)
+            or not isinstance(manifest.get("chunks"), dict)):
+        raise ValueError(f"{os.fspath(path)!r} is not a semjax results-store manifest. Pass "
+                         "overwrite=True to start a new store there, or use another folder.")
+    if manifest.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{os.fspath(path)!r} has store format version "
+                         f"{manifest.get('version')!r}; this semjax reads version "
+                         f"{FORMAT_VERSION}.")
+    return manifest
+
+
+class ResultStore:
+    """An open, locked store (see the module docstring); use `ResultStore.open`."""
+
+    def __init__(self, folder: Path, manifest: dict, lock_file, resumed: bool):
+        self.folder = folder
+        self.manifest = manifest
+        self._lock_file = lock_file
+        self.resumed = resumed
+
+    @classmethod
+    def open(cls, folder, config: Mapping, *, overwrite: bool = False) -> ResultStore:
+        """Open (creating it if needed) the store in ``folder`` for a sweep of ``config``.
+
+        Args:
+            folder: the store's folder (created with its parents).
+            config: the flat mapping setting name → JSON-able value that fixes the result;
+                it must hold ``n_chunks``.
+            overwrite: discard whatever store is in ``folder`` and start a new one.
+
+        Raises:
+            StoreLockedError: another process is writing to this store.
+            ValueError: the folder holds a store of another configuration (each differing
+                setting named with its stored and new values), or unrecognised chunk files.
+        """
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        config = json.loads(json.dumps(jsonable(dict(config))))
+        lock_file = open(folder / LOCK, "a+b")  # held until close
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise StoreLockedError(
+                        f"another process is writing to this store ({os.fspath(folder)!r}); "
+                        "wait for it to finish, or use another folder.") from None
+            for leftover in folder.glob(".*.tmp"):  # temporary files of a killed writer
+                with contextlib.suppress(FileNotFoundError):
+                    leftover.unlink()
+            if overwrite:
+                for path in [folder / MANIFEST, *folder.glob("chunk_*.npz")]:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+            manifest = _read_manifest(folder)
+            if manifest is None:
+                if any(_CHUNK.fullmatch(p.name) for p in folder.iterdir()):
+                    raise ValueError(
+                        f"{os.fspath(folder)!r} holds chunk files but no {MANIFEST} (an older "
+                        "semjax, or another tool): their settings cannot be checked. Pass "
+                        "overwrite=True to start a new store there, or use another folder.")
+                manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
+                            "config": config, "chunks": {}}
+                store = cls(folder, manifest, lock_file, resumed=False)
+                store._write_manifest()
+                return store
+            differences = _differences(manifest["config"], config)
+            if differences:
+                raise ValueError(
+                    f"{os.fspath(folder)!r} holds a sweep with other settings, so it cannot "
+                    "be resumed with these: " + "; ".join(differences) + ". Pass "
+                    "overwrite=True to discard it and start a new store there, or use "
+                    "another folder.")
+            return cls(folder, manifest, lock_file, resumed=True)
+        except BaseException:
+            lock_file.close()
+            raise
+
+    def close(self) -> None:
+        """Release the lock."""
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing the file releases the flock
+            self._lock_file = None
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def n_chunks(self) -> int:
+        return int(self.manifest["config"]["n_chunks"])
+
+    def recorded(self) -> list[int]:
+        """Chunks the manifest records as finished whose file is there with the recorded
+        size (the cheap check; `read_chunk` verifies the checksum)."""
+        found = []
+        for name, entry in self.manifest["chunks"].items():
+            path = self.folder / entry["file"]
+            try:
+                size = path.stat().st_size
+            except FileNotFoundError:
+                continue
+            if size == entry["bytes"]:
+                found.append(int(name))
+        return sorted(found)
+
+    def read_chunk(self, chunk: int) -> Trajectory | None:
+        """The k-th chunk, verified against its checksum; None, with a `StoreWarning` naming
+        the file, when it is missing, truncated, corrupted or unreadable (recompute it)."""
+        entry = self.manifest["chunks"].get(str(chunk))
+        if entry is None:
+            return None
+        path = self.folder / entry["file"]
+        problem = _verify(path, entry)
+        if problem is None:
+            try:
+                return Trajectory.load(path)
+            except (ValueError, OSError) as error:
+                problem = f"unreadable ({error})"
+        warnings.warn(f"{os.fspath(path)!r} is {problem}; recomputing that chunk.",
+                      StoreWarning, stacklevel=3)
+        del self.manifest["chunks"][str(chunk)]
+        return None
+
+    def write_chunk(self, chunk: int, part: Trajectory, start: int, stop: int) -> None:
+        """Save the k-th chunk (seeds ``start:stop``) atomically, then record its checksum."""
+        path = self.folder / f"chunk_{chunk}.npz"
+        _atomic_write(path, part.save, "chunk_written")
+        _hook("chunk_replaced", path)
+        data = path.read_bytes()
+        self.manifest["chunks"][str(chunk)] = {
+            "file": path.name, "start": int(start), "stop": int(stop),
+            "bytes": len(data), "sha256": _sha256(data)}
+        self._write_manifest()
+
+    def _write_manifest(self) -> None:
+        text = json.dumps(self.manifest, indent=1, sort_keys=True)
+        _atomic_write(self.folder / MANIFEST, lambda p: Path(p).write_text(text),
+                      "manifest_written")
+
+
+def _verify(path: Path, entry: Mapping) -> str | None:
+    """Why the chunk file fails its manifest entry, or None when it matches."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"unreadable ({error})"
+    if len(data) != entry["bytes"]:
+        return f"truncated or changed ({len(data)} bytes; the manifest records {entry['bytes']})"
+    if _sha256(data) != entry["sha256"]:
+        return "corrupted (its SHA-256 checksum does not match the manifest's)"
+    return None
+
+
+class Assembler:
+    """Preallocated arrays for a whole sweep, filled chunk by chunk along the seed axis."""
+
+    def __init__(self, part: Trajectory, n_seeds: int):
+        self.seed_axis = part.batch_axes.index("seed")
+        self.part = part
+
+        def empty(array):
+            shape = list(np.shape(array))
+            shape[self.seed_axis] = n_seeds
+            return np.empty(shape, dtype=np.asarray(array).dtype)
+
+        self.finite = empty(part.finite)
+        self.fields = {name: empty(getattr(part, name)) for name in _FIELDS
+                       if getattr(part, name) is not None}
+        if part.weights is not None:
+            self.fields["weights"] = tuple(empty(w) for w in part.weights)
+
+    def write(self, part: Trajectory, start: int, stop: int, take=slice(None)) -> None:
+        """Copy ``part`` (its seeds ``take``) into seeds ``start:stop``."""
+        axis = self.seed_axis
+        index = (slice(None),) * axis + (slice(start, stop),)
+        pick = (slice(None),) * axis + (take,)
+        self.finite[index] = np.asarray(part.finite)[pick]
+        for name, array in self.fields.items():
+            if name == "weights":
+                for target, source in zip(array, part.weights):
+                    target[index] = np.asarray(source)[pick]
+            else:
+                array[index] = np.asarray(getattr(part, name))[pick]
+
+    def trajectory(self, seeds, info: Mapping) -> Trajectory:
+        part = self.part
+        fields = {k: v for k, v in self.fields.items() if k != "weights"}
+        return Trajectory.create(
+            t=part.t, step=part.step, phase=part.phase, finite=self.finite,
+            batch_axes=part.batch_axes,
+            coords={k: v for k, v in part.coords.items() if k != "seed"} | {"seed": seeds},
+            info=part.info | dict(info), weights=self.fields.get("weights"), **fields)
+
+
+def load(folder, seeds=None) -> Trajectory:
+    """Read a sweep's results from its store, reading only the chunks that hold ``seeds``.
+
+    Args:
+        folder: the store's folder (the sweep's ``checkpoint_dir``).
+        seeds: None for every seed, a slice, or a sequence of seed indices.
+
+    Raises:
+        ValueError: not a store, a seed out of range, or a chunk needed that is not finished
+            or fails its checksum (the message names the file; resume the sweep to redo it).
+    """
+    folder = Path(folder)
+    manifest = _read_manifest(folder)
+    if manifest is None:
+        raise ValueError(f"{os.fspath(folder)!r} holds no {MANIFEST}: not a semjax store.")
+    config = manifest["config"]
+    n_seeds, chunk_size = int(config["n_seeds"]), int(config["chunk_size"])
+    if seeds is None:
+        seeds = slice(None)
+    wanted = np.arange(n_seeds)[seeds] if isinstance(seeds, slice) else np.asarray(seeds)
+    wanted = np.atleast_1d(wanted).astype(int)
+    if wanted.size and (wanted.min() < 0 or wanted.max() >= n_seeds):
+        raise ValueError(f"seeds must lie in [0, {n_seeds}); got {seeds!r}.")
+    assembler, position = None, 0
+    chunks = wanted // chunk_size
+    boundaries = np.flatnonzero(np.diff(chunks)) + 1
+    for group in np.split(np.arange(wanted.size), boundaries):
+        if group.size == 0:
+            continue
+        chunk = int(chunks[group[0]])
+        entry = manifest["chunks"].get(str(chunk))
+        path = folder / f"chunk_{chunk}.npz"
+        if entry is None:
+            raise ValueError(f"{os.fspath(path)!r} (seeds {chunk * chunk_size}...) is not "
+                             "finished: resume the sweep to compute it.")
+        problem = _verify(folder / entry["file"], entry)
+        if problem is not None:
+            raise ValueError(f"{os.fspath(path)!r} is {problem}: resume the sweep to "
+                             "recompute it.")
+        part = Trajectory.load(path)
+        if assembler is None:
+            assembler = Assembler(part, wanted.size)
+        take = wanted[group] - chunk * chunk_size
+        assembler.write(part, position, position + group.size, take)
+        position += group.size
+    if assembler is None:
+        raise ValueError("no seeds selected.")
+    return assembler.trajectory(wanted, {"chunk_size": chunk_size})

@@ -1,0 +1,343 @@
+"""The results store loses nothing: SIGKILL at random moments and during every step of a chunk
+write, corrupted chunks, changed settings, a second process, Ctrl-C; and Trajectory.load's
+errors on bad files."""
+
+import functools
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semjax import Task, Trajectory, simulate, store, sweep
+from semjax.store import StoreLockedError, StoreWarning
+from semjax.sweeps import SweepInterrupted
+
+SMALL = dict(hidden=4, n_steps=20, dt=0.05, init="gaussian", init_scale=0.1,
+             record=("modes", "loss"), record_every=5, dtype="float64")
+SEED_MATRIX = [[1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, 0], [0, 1, 0, 0],
+               [0, 0, 1, 0], [0, 0, 0, 1]]
+KILL_SEEDS, KILL_CHUNK = 100, 1  # 100 chunks of one seed: many writes to land in
+
+CHILD = textwrap.dedent("""
+    import os, random, signal, sys
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import numpy as np
+    from semjax import Task, store, sweep
+    folder, mode, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if mode != "random":  # kill this process at the n-th occurrence of a write stage
+        stage, count = mode.split(":")
+        seen = [0]
+        def hook(name, path):
+            if name == stage:
+                seen[0] += 1
+                if seen[0] == int(count):
+                    os.kill(os.getpid(), signal.SIGKILL)
+        store._test_hook = hook
+        print("go", flush=True)
+    else:  # the parent kills this process at a random moment once chunks are being written
+        def hook(name, path):
+            if store._test_hook is hook:
+                store._test_hook = None
+                print("go", flush=True)
+        store._test_hook = hook
+    task = Task(sigma_yx=np.array({matrix}, float), sigma_x=np.eye(4))
+    sweep(task, n_seeds={n_seeds}, chunk_size={chunk}, checkpoint_dir=folder, progress=False,
+          **{small})
+""").format(matrix=SEED_MATRIX, n_seeds=KILL_SEEDS, chunk=KILL_CHUNK, small=SMALL)
+
+
+def _equal(a: Trajectory, b: Trajectory) -> None:
+    """Bitwise equality of every recorded array."""
+    assert a.batch_axes == b.batch_axes
+    for name in ("t", "finite", "modes", "loss"):
+        x, y = np.asarray(getattr(a, name)), np.asarray(getattr(b, name))
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        assert x.tobytes() == y.tobytes(), name
+    np.testing.assert_array_equal(a.coords["seed"], b.coords["seed"])
+
+
+def _manifest(folder: Path) -> dict:
+    return json.loads((folder / store.MANIFEST).read_text())
+
+
+def _kill_lane(folder: Path, script: Path, env: dict, rounds: int, rng: random.Random,
+               outcomes: list) -> None:
+    """Start the sweep in a fresh process ``rounds`` times, SIGKILLing it each time: either
+    at a random moment of its work or inside a chunk/manifest write (a hook)."""
+    stages = ["chunk_written", "chunk_replaced", "manifest_written"]
+    for round_ in range(rounds):
+        mode = "random" if round_ % 2 else f"{stages[round_ // 2 % 3]}:{rng.randint(1, 6)}"
+        child = subprocess.Popen([sys.executable, str(script), str(folder), mode, "0"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                 text=True)
+        assert child.stdout.readline().strip() == "go"
+        if mode == "random":
+            time.sleep(rng.uniform(0.0, 0.4))  # while writing chunks
+            child.send_signal(signal.SIGKILL)
+        child.wait(timeout=120)
+        outcomes.append((mode, child.returncode, child.stderr.read()[-2000:]))
+        child.stdout.close()
+        child.stderr.close()
+
+
+def test_sigkill_at_random_moments_then_resume_is_bitwise_the_uninterrupted_sweep(tmp_path):
+    """2 stores × 10 rounds = 20 SIGKILLs (half inside writes, half at random times), each
+    followed by a resume in a fresh process; the final result is bitwise the uninterrupted
+    one for both stores."""
+    task = Task(sigma_yx=np.array(SEED_MATRIX, float), sigma_x=np.eye(4))
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"),
+               JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+               JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+    folders = [tmp_path / "lane0", tmp_path / "lane1"]
+    outcomes = [[], []]
+    lanes = [threading.Thread(target=_kill_lane, args=(folders[i], script, env, 10,
+                                                       random.Random(i), outcomes[i]))
+             for i in range(2)]
+    for lane in lanes:
+        lane.start()
+    reference = sweep(task, n_seeds=KILL_SEEDS, chunk_size=KILL_CHUNK, progress=False, **SMALL)
+    for lane in lanes:
+        lane.join()
+    killed = [o for lane in outcomes for o in lane if o[1] == -signal.SIGKILL]
+    errors = [o for lane in outcomes for o in lane if o[1] not in (0, -signal.SIGKILL)]
+    assert not errors, errors
+    assert len(killed) == 20, [o[:2] for lane in outcomes for o in lane]
+    for folder in folders:
+        assert 0 < len(_manifest(folder)["chunks"]) < KILL_SEEDS  # killed mid-sweep
+        resumed = sweep(task, n_seeds=KILL_SEEDS, chunk_size=KILL_CHUNK, checkpoint_dir=folder,
+                        progress=False, **SMALL)
+        assert not list(folder.glob(".*.tmp"))
+        _equal(resumed, reference)
+        _equal(store.load(folder), reference)
+
+
+@pytest.fixture
+def small_store(tmp_path, seed_task):
+    folder = tmp_path / "store"
+    result = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder, progress=False,
+                   **SMALL)
+    return folder, result
+
+
+def test_a_resume_says_how_many_chunks_it_found(small_store, seed_task, capsys):
+    folder, result = small_store
+    again = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder, **SMALL)
+    assert "found 3 of 3 chunks, 0 to compute" in capsys.readouterr().err
+    _equal(again, result)
+
+
+def test_truncated_flipped_and_missing_chunks_are_detected_and_recomputed(small_store,
+                                                                           seed_task):
+    folder, result = small_store
+    before = _manifest(folder)["chunks"]
+    data = (folder / "chunk_0.npz").read_bytes()
+    (folder / "chunk_0.npz").write_bytes(data[:len(data) // 2])  # truncated
+    data = bytearray((folder / "chunk_1.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    (folder / "chunk_1.npz").write_bytes(bytes(data))
+    (folder / "chunk_2.npz").unlink()
+    with pytest.warns(StoreWarning) as caught:
+        again = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder,
+                      progress=False, **SMALL)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "chunk_0.npz' is truncated" in messages
+    assert "chunk_1.npz' is corrupted" in messages
+    assert "chunk_2.npz' is missing" in messages
+    _equal(again, result)
+    after = _manifest(folder)["chunks"]
+    assert sorted(after) == sorted(before) == ["0", "1", "2"]
+    for entry in after.values():  # every chunk verified again
+        assert store._verify(folder / entry["file"], entry) is None
+
+
+def test_a_chunk_copied_over_another_is_detected(small_store, seed_task):
+    folder, result = small_store
+    (folder / "chunk_2.npz").write_bytes((folder / "chunk_0.npz").read_bytes())
+    with pytest.warns(StoreWarning, match="chunk_2.npz' is"):
+        again = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder,
+                      progress=False, **SMALL)
+    _equal(again, result)
+
+
+def _other_task():
+    return Task(sigma_yx=2 * np.array(SEED_MATRIX, float), sigma_x=np.eye(4))
+
+
+@pytest.mark.parametrize("change, named", [
+    (dict(dt=0.1), "dt: stored 0.05, now 0.1"),
+    (dict(hidden=5), "hidden: stored 4, now 5"),
+    (dict(key=7), "key: stored [0, 0], now [0, 7]"),
+    (dict(n_seeds=8), "n_seeds: stored 6, now 8"),
+    (dict(chunk_size=3), "chunk_size: stored 2, now 3"),
+    (dict(init_scale=[0.1, 0.2]), "init_scale: stored 0.1, now [0.1, 0.2]"),
+    (dict(method="rk4"), 'method: stored "euler", now "rk4"'),
+    (dict(task="other"), "task.sigma_yx: stored sha256"),
+])
+def test_resuming_with_another_setting_is_refused_naming_it(small_store, seed_task, change,
+                                                            named):
+    folder, _ = small_store
+    arguments = dict(SMALL, n_seeds=6, chunk_size=2) | change
+    task = _other_task() if arguments.pop("task", None) else seed_task
+    with pytest.raises(ValueError, match="overwrite=True") as caught:
+        sweep(task, checkpoint_dir=folder, progress=False, **arguments)
+    assert named in str(caught.value)
+    if "n_seeds" in change:  # on request, a new store in the same folder
+        fresh = sweep(task, checkpoint_dir=folder, progress=False, overwrite=True, **arguments)
+        assert fresh.finite.all() and fresh.modes.shape[0] == 8
+        assert sorted(_manifest(folder)["chunks"]) == ["0", "1", "2", "3"]
+
+
+def test_a_second_process_gets_the_lock_error(small_store, seed_task):
+    folder, _ = small_store
+    config = _manifest(folder)["config"]
+    with store.ResultStore.open(folder, config):
+        with pytest.raises(StoreLockedError, match="another process is writing to this store"):
+            sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder, progress=False,
+                  **SMALL)
+        code = ("import sys, json; from semjax import store\n"
+                "c = json.load(open(sys.argv[1] + '/manifest.json'))['config']\n"
+                "try:\n    store.ResultStore.open(sys.argv[1], c)\n"
+                "except store.StoreLockedError as e:\n    print(e); sys.exit(3)\n")
+        child = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True,
+                               text=True, timeout=120)
+        assert child.returncode == 3, child.stderr
+        assert "another process is writing to this store" in child.stdout
+    with store.ResultStore.open(folder, config):  # released on close
+        pass
+
+
+def test_ctrl_c_stops_with_one_line_on_how_to_resume(tmp_path, seed_task, monkeypatch):
+    import semjax.sweeps
+    folder = tmp_path / "store"
+    calls = []
+
+    @functools.wraps(simulate)
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(semjax.sweeps, "simulate", interrupted)
+    with pytest.raises(SweepInterrupted) as caught:
+        sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder, progress=False,
+              **SMALL)
+    message = str(caught.value)
+    assert "\n" not in message and "2 of 3 chunks saved" in message
+    assert "run the same sweep again to resume" in message
+    assert isinstance(caught.value, KeyboardInterrupt)
+    monkeypatch.undo()
+    resumed = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder, progress=False,
+                    **SMALL)
+    _equal(resumed, sweep(seed_task, n_seeds=6, chunk_size=2, progress=False, **SMALL))
+
+
+def test_loading_some_seeds_reads_only_their_chunks(small_store, monkeypatch):
+    folder, result = small_store
+    read = []
+    original = Trajectory.load.__func__
+    monkeypatch.setattr(Trajectory, "load",
+                        classmethod(lambda cls, p: read.append(Path(p).name) or original(cls, p)))
+    part = store.load(folder, seeds=[5, 4])
+    assert read == ["chunk_2.npz"]
+    np.testing.assert_array_equal(part.coords["seed"], [5, 4])
+    assert part.modes.tobytes() == result.modes[[5, 4]].tobytes()
+    read.clear()
+    assert store.load(folder, seeds=slice(1, 3)).modes.tobytes() == result.modes[1:3].tobytes()
+    assert read == ["chunk_0.npz", "chunk_1.npz"]
+    (folder / "chunk_0.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match="chunk_0.npz' is truncated"):
+        store.load(folder, seeds=[0])
+
+
+def test_a_folder_of_unrecorded_chunks_is_refused(tmp_path, seed_task):
+    part = simulate(seed_task, n_seeds=2, **SMALL)
+    part.save(tmp_path / "chunk_0.npz")
+    with pytest.raises(ValueError, match="chunk files but no manifest.json"):
+        sweep(seed_task, n_seeds=2, chunk_size=2, checkpoint_dir=tmp_path, progress=False,
+              **SMALL)
+
+
+# ---- Trajectory.load: one clear error naming the file and the field ----
+
+def _saved(tmp_path, seed_task) -> dict:
+    traj = simulate(seed_task, n_seeds=3, **(SMALL | dict(init_scale=[0.1, 0.2])))
+    traj.save(tmp_path / "good.npz")
+    with np.load(tmp_path / "good.npz") as data:
+        return {name: data[name] for name in data.files}
+
+
+def _write(tmp_path, arrays, header=None, name="bad.npz") -> Path:
+    arrays = dict(arrays)
+    if header is not None:
+        arrays["__semjax__"] = np.asarray(json.dumps(header))
+    path = tmp_path / name
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+    return path
+
+
+@pytest.mark.parametrize("case, field", [
+    ("batch axes", "finite"),
+    ("time axis", "modes"),
+    ("version 0", "version"),
+    ("no version", "version"),
+    ("no header", "__semjax__"),
+    ("bad json", "__semjax__"),
+    ("pickle", "loss"),
+    ("coords", "coord_seed"),
+    ("missing array", "t"),
+])
+def test_trajectory_load_names_the_file_and_the_field(tmp_path, seed_task, case, field):
+    arrays = _saved(tmp_path, seed_task)
+    header = json.loads(str(arrays.pop("__semjax__")))
+    if case == "batch axes":
+        header["batch_axes"] = ["seed"]
+    elif case == "time axis":
+        arrays["modes"] = arrays["modes"][:, :, :2]
+    elif case == "version 0":
+        header["version"] = 0
+    elif case == "no version":
+        del header["version"]
+    elif case == "no header":
+        header = None
+    elif case == "bad json":
+        arrays["__semjax__"] = np.asarray("{not json")
+        header = None
+    elif case == "pickle":
+        arrays["loss"] = np.array([{"a": 1}], dtype=object)
+    elif case == "coords":
+        arrays["coord_seed"] = np.arange(5)
+    elif case == "missing array":
+        del arrays["t"]
+    path = _write(tmp_path, arrays, header)
+    with pytest.raises(ValueError) as caught:
+        Trajectory.load(path)
+    message = str(caught.value)
+    assert repr(str(path)) in message
+    if case == "no header":
+        assert "no '__semjax__' header" in message
+    else:
+        assert f"field {field!r}" in message
+
+
+def test_trajectory_load_rejects_truncated_files_naming_them(tmp_path, seed_task):
+    _saved(tmp_path, seed_task)
+    data = (tmp_path / "good.npz").read_bytes()
+    for size in (0, 402, len(data) // 2):
+        (tmp_path / "cut.npz").write_bytes(data[:size])
+        with pytest.raises(ValueError, match="cut.npz' is not"):
+            Trajectory.load(tmp_path / "cut.npz")
+    assert Trajectory.load(tmp_path / "good.npz").modes.shape == (2, 3, 5, 4)
