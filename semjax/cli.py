@@ -495,6 +495,8 @@ def _theory(run):
     coords = {"scale": np.asarray(run.coords["scale"])} if scales else None
     init = info.get("init")
     kind = "" if info.get("activation", "linear") == "linear" else "linear-network "
+    if "lam" in run.batch_axes:
+        return None, "theory omitted: a 'lam' axis (one closed form per λ) is not drawn here."
     try:
         if init == "aligned":
             a0 = np.asarray(info["init_scale"], dtype=float)

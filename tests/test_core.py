@@ -163,11 +163,13 @@ INTERRUPTED_SCRIPT = textwrap.dedent('''
     import semjax
     from semjax import datasets
     from semjax.dynamics import _runs
-    _runs.SEGMENT_WORK = 2e9  # calls of ~0.1 s, so that a loaded machine still answers fast
+    # calls of two records (~0.1 s), the same in the warm-up and the long run, so that the
+    # interrupt lands in a run (not a compilation) and a loaded machine still answers fast
+    _runs.segment_lengths = lambda n_records, *_: [2] * (n_records // 2)
     task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
     common = dict(hidden=16, dt=5e-5, init_scale=1e-2, n_seeds=4096, record=("modes",),
                   record_every=100)
-    semjax.simulate(task, n_steps=300, **common)  # compiles the long run's three-record calls
+    semjax.simulate(task, n_steps=400, **common)  # compiles the long run's two-record calls
     print("started", flush=True)
     semjax.simulate(task, n_steps=150000, **common)
 ''')

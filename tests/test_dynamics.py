@@ -364,3 +364,26 @@ def test_tiled_kernel_is_refused_where_its_unrolled_loops_would_not_compile_in_t
     wide = Task(np.ones((2000, 8)))
     with pytest.raises(ValueError, match="kernel='tiled' would unroll"):
         simulate(wide, hidden=30, n_steps=2, dt=0.01, init_scale=0.1, kernel="tiled")
+
+
+def test_a_sequence_of_lambdas_is_one_traced_batch_axis(seed_task):
+    """lam=[...] adds a "lam" axis before "scale": each λ's runs equal a call with that λ
+    alone (same keys), every start is λ-balanced, and the axis costs no new compilation."""
+    from semjax.dynamics import _core
+    lams, scales = [-0.5, 0.0, 0.5], [1e-2, 1e-1]
+    options = dict(hidden=4, n_steps=50, dt=0.05, init="lambda_balanced", init_scale=scales,
+                   n_seeds=3, dtype="float64", record=("modes", "weights"))
+    grid = simulate(seed_task, lam=lams, **options)
+    assert grid.batch_axes == ("lam", "scale", "seed") and grid.modes.shape[:3] == (3, 2, 3)
+    np.testing.assert_array_equal(grid.coords["lam"], lams)
+    compiled = _core.run_batch._cache_size()
+    simulate(seed_task, lam=[0.1, 0.2, 0.3], **options)  # other values: the same program
+    assert _core.run_batch._cache_size() == compiled
+    for index, lam in enumerate(lams):
+        alone = simulate(seed_task, lam=lam, **options)
+        np.testing.assert_array_equal(grid.modes[index], alone.modes)
+        w1, w2 = (w[index, ..., 0, :, :] for w in grid.weights)
+        gap = np.einsum("...ki,...kj->...ij", w2, w2) - np.einsum("...ik,...jk->...ij", w1, w1)
+        np.testing.assert_allclose(gap, lam * np.broadcast_to(np.eye(4), gap.shape), atol=1e-12)
+    with pytest.raises(ValueError, match="lam must be"):
+        simulate(seed_task, lam=[0.0, np.nan], **options)

@@ -159,6 +159,19 @@ def _task_bases(task: Task) -> tuple[np.ndarray, np.ndarray]:
     return U_full, V_full
 
 
+def lambda_values(lam) -> np.ndarray:
+    """λ as a 1-D array: one number, or a sequence (a "lam" batch axis, traced: one
+    compilation serves every value).
+
+    Raises:
+        ValueError: non-finite values or a sequence that is not 1-D.
+    """
+    values = np.atleast_1d(np.asarray(lam, dtype=np.float64))
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        raise ValueError(f"lam must be a finite number or a 1-D sequence of them; got {lam!r}.")
+    return values
+
+
 def _check_lambda(init: str, lam: float, shapes) -> None:
     if lam != 0 and (len(shapes) != 2 or init not in ("aligned", "lambda_balanced")):
         raise ValueError(f"lam={lam} applies to depth=2 with init='aligned' or "
@@ -177,10 +190,11 @@ def _check_lambda(init: str, lam: float, shapes) -> None:
 
 
 @functools.partial(jax.jit, static_argnames=("name", "shapes"))
-def _initialise_batch(keys, scales, lam, output_basis, input_basis, *, name: str, shapes: tuple):
-    def one(key, scale):
+def _initialise_batch(keys, scales, lams, output_basis, input_basis, *, name: str,
+                      shapes: tuple):
+    def one(key, scale, lam):
         return initialise(name, key, scale, lam, shapes, output_basis, input_basis)
-    return jax.vmap(one)(keys, scales)
+    return jax.vmap(one)(keys, scales, lams)
 
 
 class Batch:
@@ -225,24 +239,31 @@ def initial_batch(task: Task, shapes, init, init_scale, lam, key, keys, n_seeds,
         if scales.ndim != 1 or not np.all(np.isfinite(scales)) or np.any(scales < 0):
             raise ValueError(f"init_scale must be a finite number ≥ 0 or a 1-D sequence of them; "
                              f"got {init_scale!r}.")
-        lam = float(lam)
-        _check_lambda(init, lam, shapes)
+        lams = lambda_values(lam)
+        for value in lams:
+            _check_lambda(init, float(value), shapes)
         per_seed = seed_keys(key, keys, n_seeds)
-        n_scales, n_seeds = len(scales), len(per_seed)
+        n_lams, n_scales, n_seeds = len(lams), len(scales), len(per_seed)
         output_basis, input_basis = (_task_bases(task) if init == "aligned"
                                      else (np.eye(task.n_out), np.eye(task.n_in)))
+        run_keys = jnp.tile(per_seed, n_lams * n_scales)
         weights = _initialise_batch(
-            jnp.tile(per_seed, n_scales), jnp.asarray(np.repeat(scales, n_seeds), dtype=dtype),
-            jnp.asarray(lam, dtype=dtype), jnp.asarray(output_basis, dtype=dtype),
-            jnp.asarray(input_basis, dtype=dtype), name=init, shapes=shapes)
-        axes = ([] if np.ndim(init_scale) == 0 else [("scale", scales)])
+            run_keys, jnp.asarray(np.tile(np.repeat(scales, n_seeds), n_lams), dtype=dtype),
+            jnp.asarray(np.repeat(lams, n_scales * n_seeds), dtype=dtype),
+            jnp.asarray(output_basis, dtype=dtype), jnp.asarray(input_basis, dtype=dtype),
+            name=init, shapes=shapes)
+        axes = [] if np.ndim(lam) == 0 else [("lam", lams)]
+        axes += [] if np.ndim(init_scale) == 0 else [("scale", scales)]
         axes.append(("seed", np.arange(n_seeds)))
-        run_keys = jnp.tile(per_seed, n_scales)
-        info = {"init": init, "init_scale": scales.tolist(), "lam": lam}
+        info = {"init": init, "init_scale": scales.tolist(),
+                "lam": float(lams[0]) if np.ndim(lam) == 0 else lams.tolist()}
     else:
         if init_scale is not None:
             raise ValueError("init_scale applies to named initialisers; explicit weights are used "
                              "as given.")
+        if np.ndim(lam) > 0:
+            raise ValueError("a sequence of lam values applies to named initialisers; explicit "
+                             "weights are used as given.")
         weights, axes = _explicit_weights(tuple(init), shapes, dtype, bias)
         run_keys = seed_keys(key, None, weights[0].shape[0])
         info = {"init": "explicit"}
@@ -278,7 +299,7 @@ def _explicit_weights(init, shapes, dtype, bias: bool = False):
     return weights, axes
 
 
-def count_runs(init, init_scale, keys, n_seeds, outer_axes=()) -> int:
+def count_runs(init, init_scale, keys, n_seeds, outer_axes=(), lam=0.0) -> int:
     """The number of runs a call will make, known before anything is allocated."""
     outer = int(np.prod([len(values) for _, values in outer_axes], dtype=int))
     if not isinstance(init, str):
@@ -286,7 +307,8 @@ def count_runs(init, init_scale, keys, n_seeds, outer_axes=()) -> int:
         return outer * (first[0] if len(first) == 3 else 1)
     seeds = len(keys) if keys is not None else (n_seeds if isinstance(
         n_seeds, (int, np.integer)) and not isinstance(n_seeds, bool) else 1)
-    return outer * int(np.size(init_scale) if init_scale is not None else 1) * int(seeds)
+    return (outer * int(np.size(init_scale) if init_scale is not None else 1) * int(seeds)
+            * int(np.size(lam)))
 
 
 def check_memory(n_runs: int, n_records: int, record: tuple, shapes, task: Task, dtype) -> None:

@@ -47,7 +47,9 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
             "lambda_balanced"; meanings of ``init_scale`` in `semjax.dynamics.initialise`) or
             explicit weights ``(W_1, ..., W_L)``, each (n_l, n_{l-1}) or (n_runs, n_l, n_{l-1}).
         init_scale: a number or a sequence of numbers (adds a leading "scale" batch axis).
-        lam: λ of λ-balanced starts (W_2ᵀW_2 − W_1W_1ᵀ = λI), for depth 2.
+        lam: λ of λ-balanced starts (W_2ᵀW_2 − W_1W_1ᵀ = λI), for depth 2; a sequence adds a
+            leading "lam" batch axis (before "scale"), traced: the λ × scale × seed grid of
+            the lazy → rich sweeps is one compilation.
         n_seeds: number of random seeds (default 1); seed i uses fold_in(key, i).
         keys: explicit per-seed PRNG keys instead of ``n_seeds``.
         key: base PRNG key or int seed.
@@ -79,8 +81,9 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
             the last column of the layer's weight matrix in ``init`` and recorded weights).
 
     Returns:
-        A `Trajectory` with batch axes ("scale", "seed") for a sequence of scales, ("seed",)
-        for one scale, and those of the explicit weights for an explicit init.
+        A `Trajectory` with batch axes ("lam",)? + ("scale",)? + ("seed",): "lam" for a
+        sequence of λ, "scale" for a sequence of scales; those of the explicit weights for an
+        explicit init.
 
     Raises:
         ValueError, TypeError: bad arguments (checked on the host, before compiling).
@@ -96,7 +99,7 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
     _validation.choice("kernel", kernel, KERNELS)
     record, record_every, n_records, phases = _runs.timeline(run_plan, dt, n_steps, t_max,
                                                              record, record_every)
-    _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds), n_records,
+    _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds, lam=lam), n_records,
                        record, shapes, task, dtype)
     net = _runs.network(activation, bias)
     objective = _runs.plan_objective(run_plan, net, None, False, dtype, record)

@@ -116,7 +116,7 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     net = _runs.network(activation, bias)
     objective = _runs.plan_objective(run_plan, net, batch_size, replace, dtype, record)
     outer = (("learning_rate", rates),) if rate_axis else ()
-    _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds, outer), n_records,
+    _runs.check_memory(_runs.count_runs(init, init_scale, keys, n_seeds, outer, lam), n_records,
                        record, shapes, task, dtype)
     batch = _runs.initial_batch(task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype,
                                 outer_axes=outer, bias=net.bias)
