@@ -20,7 +20,15 @@ def _frames(path) -> list[np.ndarray]:
     return frames
 
 
-@pytest.mark.parametrize("name", list(gallery.FIGURES))
+# Figures whose quick mode still takes 6–15 s on 2 cores: rendered by `semjax figures` (the
+# README's main job) and by `python -m pytest -m slow`, not in the default run.
+SLOW_FIGURES = {"coherence", "structural_forms", "rsa", "theory_vs_simulation", "depth",
+                "svd_rumelhart", "nonlinear_hierarchy", "hierarchy"}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.slow) if name in SLOW_FIGURES else name
+    for name in gallery.FIGURES])
 def test_each_figure_renders(tmp_path, name):
     path = gallery.FIGURES[name](tmp_path, quick=True)
     assert path.exists() and path.parent == tmp_path and path.stem == name

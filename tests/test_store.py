@@ -90,6 +90,7 @@ def _kill_lane(folder: Path, script: Path, env: dict, rounds: int, rng: random.R
         child.stderr.close()
 
 
+@pytest.mark.slow  # 20 fresh processes (~25-60 s); run with python -m pytest -m slow
 def test_sigkill_at_random_moments_then_resume_is_bitwise_the_uninterrupted_sweep(tmp_path):
     """2 stores × 10 rounds = 20 SIGKILLs (half inside writes, half at random times), each
     followed by a resume in a fresh process; the final result is bitwise the uninterrupted
