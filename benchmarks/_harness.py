@@ -60,6 +60,16 @@ def interleaved_medians(functions: dict, repeats: int) -> dict:
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def two_thread_torch():
+    """PyTorch set to 2 threads (the baselines' setting), or None when it is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    return torch
+
+
 def torch_environment(torch) -> dict:
     """How the PyTorch baselines ran: version, threads and OpenMP's waiting policy."""
     return {"torch": torch.__version__, "torch_threads": torch.get_num_threads(),

@@ -47,7 +47,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from _harness import first_call_seconds, interleaved_medians, print_table, write_json
+from _harness import (
+    first_call_seconds, interleaved_medians, print_table, two_thread_torch, write_json)
 
 import semjax
 
@@ -310,12 +311,7 @@ def main() -> None:
                         help="32 seeds instead of 256, 4 precision seeds, 2 repeats")
     parser.add_argument("--repeats", type=int, default=None)
     arguments = parser.parse_args()
-    try:
-        import torch
-        torch.set_num_threads(2)
-        have_torch = True
-    except ImportError:
-        have_torch = False
+    have_torch = two_thread_torch() is not None
     batch = 32 if arguments.quick else 256
     repeats = arguments.repeats or (2 if arguments.quick else 3)
     seeds = range(4 if arguments.quick else 8)

@@ -28,7 +28,8 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-from _harness import first_call_seconds, interleaved_medians, print_table, write_json  # noqa: E402
+from _harness import (  # noqa: E402
+    first_call_seconds, interleaved_medians, print_table, two_thread_torch, write_json)
 
 import semjax  # noqa: E402
 from semjax import Task, datasets  # noqa: E402
@@ -105,12 +106,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller batches, fewer repeats")
     parser.add_argument("--repeats", type=int, default=3)
     arguments = parser.parse_args()
-    try:
-        import torch
-        torch.set_num_threads(2)
-        have_torch = True
-    except ImportError:
-        have_torch = False
+    have_torch = two_thread_torch() is not None
     batch = 2048 if arguments.quick else 16384
     baseline_batch = 512 if arguments.quick else 4096
     seed_runs = 2 if arguments.quick else 8

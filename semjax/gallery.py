@@ -1203,11 +1203,10 @@ def nonlinear_hierarchy(out_dir, *, quick: bool = False) -> Path:
     t_max, n_seeds = (10.0, 4) if quick else (12.0, 32)
     options = dict(hidden=32, t_max=t_max, dt=0.05, record_every=4, init_scale=1e-3,
                    n_seeds=n_seeds, key=0)
-    runs = {"linear": None}
-    runs["linear"], closed = _random_start(task, **options)
-    for name in ("tanh", "relu"):
-        runs[name] = simulate(task, activation=name, init="gaussian", record=("modes",),
-                              **options)
+    linear, closed = _random_start(task, **options)
+    runs = {"linear": linear, **{name: simulate(task, activation=name, init="gaussian",
+                                                record=("modes",), **options)
+                                 for name in ("tanh", "relu")}}
     fig, axes = plt.subplots(1, 4, figsize=(13, 3.6),
                              gridspec_kw={"width_ratios": [1, 1, 1, 0.9]})
     for ax, (name, run) in zip(axes, runs.items()):

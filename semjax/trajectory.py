@@ -201,10 +201,8 @@ class Trajectory:
             raise ValueError(f"task must be one of {names} or an index below {len(names)}; got "
                              f"{task!r}.")
         depth = len(self.batch_axes) + 1  # the task axis follows time
-        fields = {name: None if getattr(self, name) is None or name == "product"
-                  else np.take(getattr(self, name), index, axis=depth)
-                  for name in _ARRAY_FIELDS}
-        fields["product"] = self.product
+        fields = {name: np.take(value, index, axis=depth) for name in _ARRAY_FIELDS
+                  if name != "product" and (value := getattr(self, name)) is not None}
         info = self.info | {"task": names[index]}
         if "task_s" in schedule:
             info["task_s"] = schedule["task_s"][index]
