@@ -332,7 +332,7 @@ def _run_summary(trajectory, task_info: dict, seconds: float, output) -> str:
         f", scale {_values(scales)}" if scales is not None else "")
     text = (f"Simulated {n_runs} runs ({axes}) of a {network} on "
             f"{task_info.get('dataset')} (normalise={task_info.get('dataset_normalise')}; "
-            f"s = {s}) from {start}: {info.get('method')} with dt={info.get('dt'):g}, "
+            f"s = {s}) from {start}: {info.get('method')} with dt={_values(info.get('dt'))}, "
             f"{info.get('n_steps')} steps to t={float(trajectory.t[-1]):g}, "
             f"{info.get('dtype')}, {len(trajectory.t)} records, in {seconds:.1f} s on "
             f"{info.get('devices', 1)} device(s). ")

@@ -261,7 +261,7 @@ def run_batch(states: TrainState, objective, reference_loss=None, *, config: Cor
         config: static options of `integrate`.
         backend: ``"vmap"`` or ``"tiled"`` (module docstring).
         tile: runs per tile (``"tiled"``) or per vmapped chunk (``"vmap"``).
-        n_devices: shard the run axis over the first ``n_devices`` of `jax.devices()`.
+        n_devices: shard the run axis over the first ``n_devices`` of `jax.local_devices()`.
 
     Returns:
         ``(records, final_states, summary)``: records (runs, n_records + 1, ...), the final
@@ -271,7 +271,7 @@ def run_batch(states: TrainState, objective, reference_loss=None, *, config: Cor
     """
     body = functools.partial(_BACKEND_FUNCTIONS[backend], config=config, tile=tile)
     if n_devices > 1:
-        mesh = Mesh(np.array(jax.devices()[:n_devices]), ("runs",))
+        mesh = Mesh(np.array(jax.local_devices()[:n_devices]), ("runs",))
         body = jax.shard_map(body, mesh=mesh, out_specs=PartitionSpec("runs"),
                              in_specs=(PartitionSpec("runs"), PartitionSpec("runs"),
                                        PartitionSpec()))

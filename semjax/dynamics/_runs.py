@@ -348,8 +348,9 @@ def _available_memory() -> int | None:
 
 
 def device_count(devices) -> int:
-    """How many of `jax.devices()` to spread runs over: all by default."""
-    available = len(jax.devices())
+    """How many of this process's devices (`jax.local_devices()`) to spread runs over: all by
+    default (under `jax.distributed` each process computes on its own devices)."""
+    available = len(jax.local_devices())
     if devices is None:
         return available
     devices = _validation.positive_int("devices", devices)
@@ -404,10 +405,21 @@ def _phases_within(phases: tuple, start: int, length: int) -> tuple:
     return tuple(within)
 
 
+def _progress_bar(total_steps: int, *, show: bool):
+    """A `tqdm` bar on stderr counting integration steps (disabled, and silent, unless
+    ``show``)."""
+    from tqdm.auto import tqdm
+    return tqdm(total=total_steps, desc="semjax", unit="step", disable=not show)
+
+
 def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backend: str,
-            dtype, n_devices: int):
+            dtype, n_devices: int, progress: bool = False):
     """Run the core over ``n_devices`` devices (runs padded with copies of run 0), in one or
     more compiled calls (`segment_lengths`) that continue from each other's final state.
+
+    Args:
+        progress: show a `tqdm` bar on stderr, in integration steps and updated after each
+            compiled call, when the run takes more than one call (its rate and ETA).
 
     Returns:
         (records, final weights, summary, n_devices): numpy arrays with the run axis first;
@@ -424,9 +436,11 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
         states = jax.tree.map(lambda leaf: leaf[index], states)
     trim = lambda leaf: np.asarray(leaf)[:n_runs]  # noqa: E731
     parts, summaries = [], []
+    lengths = segment_lengths(config.n_records, config.record_every, n_runs, states.weights)
+    bar = _progress_bar(config.n_records * config.record_every,
+                        show=progress and len(lengths) > 1)
     try:  # Ctrl-C while compiling or waiting: one line, not JAX's internal traceback
         start = 0
-        lengths = segment_lengths(config.n_records, config.record_every, n_runs, states.weights)
         for length in lengths:
             reference = summaries[0]["initial_loss_padded"] if summaries else None
             phases = (None if config.phases is None
@@ -442,8 +456,11 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
                                                                 records))
             summaries.append(jax.tree.map(trim, summary) | {
                 "initial_loss_padded": summary["initial_loss"]})
+            bar.update(length * config.record_every)
     except KeyboardInterrupt:
         raise KeyboardInterrupt("semjax: interrupted; the run's results were discarded.") from None
+    finally:
+        bar.close()
     records = jax.tree.map(lambda *leaves: np.concatenate(leaves, axis=1), *parts)
     summary = {"finite": np.logical_and.reduce([part["finite"] for part in summaries]),
                "initial_loss": summaries[0]["initial_loss"],

@@ -68,7 +68,7 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
           init_scale=None, lam: float = 0.0, n_seeds=None, keys=None, key=0,
           record: Sequence[str] = ("modes", "loss"), record_every: int = 1, dtype=None,
           devices=None, throw: bool = True, activation="linear",
-          bias: bool = False) -> Trajectory:
+          bias: bool = False, progress: bool = False) -> Trajectory:
     """Train deep networks with an optax optimiser, batched over learning rates, init
     scales and seeds in one compilation.
 
@@ -93,7 +93,9 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
         n_steps: the number of optimiser steps, or
         t_max: the final time, in units of τ (needs one learning rate: steps = ceil(t_max/η)).
         record_every: record every this many steps; must divide the number of steps.
-        devices: spread the runs over this many of `jax.devices()` (default: all).
+        devices: spread the runs over this many of `jax.local_devices()` (default: all).
+        progress: show a progress bar on stderr with the time left, when the run takes
+            several compiled calls (as in `semjax.simulate`).
 
     Returns:
         A `Trajectory` with batch axes ("learning_rate",)? + ("scale",)? + ("seed",), ``t`` as
@@ -132,7 +134,8 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
     labels, schedule_info = _runs.plan_labels(run_plan, phases)
     backend = _runs.backend("auto", shapes, task, dtype, objective)
     records, _, summary, n_devices = _runs.execute(
-        states, objective, config, backend, dtype, _runs.device_count(devices))
+        states, objective, config, backend, dtype, _runs.device_count(devices),
+        progress=progress)
     step = record_every * np.arange(n_records + 1)
     time_unit = "tau" if single_rate is not None else "step"
     info = {"depth": len(shapes), "hidden": [s[0] for s in shapes[:-1]],
