@@ -149,7 +149,7 @@ def task_from_info(info: dict):
 # ----------------------------------------------------------------------------- sweep specs
 
 SPEC_EXAMPLE = """\
-# sweep.toml: 3 init scales x 1000 seeds on the four-item task
+# sweep.toml: 2 widths x 3 init scales x 1000 seeds on the four-item task
 output = "sweep.npz"              # optional; default: the spec's name with .npz
 
 [dataset]
@@ -170,12 +170,17 @@ init = "gaussian"
 init_scale = [1e-3, 1e-2, 1e-1]
 record = ["modes", "loss"]
 record_every = 10
+
+[over]                            # optional: an outer grid, one compilation per point
+hidden = [16, 64]                 # also depth, method, init, activation, bias
 """
 
-_SPEC_TABLES = ("output", "dataset", "sweep")
+_SPEC_TABLES = ("output", "dataset", "sweep", "over")
 _DATASET_KEYS = ("name", "normalise", "key")
 # set by the command itself, not by a spec
-_SWEEP_RESERVED = ("task", "keys", "throw", "progress")
+_SWEEP_RESERVED = ("task", "keys", "throw", "progress", "over")
+# outer-grid axes a spec can set (tasks and optimisers are Python objects)
+SPEC_OVER_KEYS = ("hidden", "depth", "method", "init", "activation", "bias")
 
 
 def sweep_keys() -> list[str]:
@@ -200,7 +205,7 @@ def _unknown(where: str, found, allowed) -> None:
 
 
 def load_spec(path) -> dict:
-    """Read and check a sweep spec: {"task", "task_info", "arguments", "output"}.
+    """Read and check a sweep spec: {"task", "task_info", "arguments", "over", "output"}.
 
     Relative paths in the spec (``output``, ``checkpoint_dir``) are relative to the spec file.
 
@@ -244,13 +249,24 @@ def load_spec(path) -> dict:
     if "n_seeds" not in arguments:
         raise UsageError(f"{where} [sweep]: n_seeds is required.")
     arguments = dict(arguments)
-    for name in ("hidden", "init_scale", "record"):
+    for name in ("hidden", "init_scale", "record", "lam", "dt"):
         if isinstance(arguments.get(name), list):
             arguments[name] = tuple(arguments[name])
+    over = spec.get("over", {})
+    if not isinstance(over, dict):
+        raise UsageError(f"{where}: over must be a table, e.g. [over] with hidden = [8, 16].")
+    _unknown(f"{where} [over]", over, SPEC_OVER_KEYS)
+    for name, values in over.items():
+        if not isinstance(values, list) or not values:
+            raise UsageError(f"{where} [over]: {name} must be a non-empty list, e.g. "
+                             f"{name} = [..., ...]; got {values!r}.")
+    over = {name: [tuple(v) if isinstance(v, list) else v for v in values]
+            for name, values in over.items()}
     if "checkpoint_dir" in arguments:
         arguments["checkpoint_dir"] = os.fspath(path.parent / arguments["checkpoint_dir"])
     output = spec.get("output")
     if output is not None and not isinstance(output, str):
         raise UsageError(f"{where}: output must be a file name; got {output!r}.")
     output = path.with_suffix(".npz") if output is None else path.parent / output
-    return {"task": task, "task_info": task_info, "arguments": arguments, "output": output}
+    return {"task": task, "task_info": task_info, "arguments": arguments, "over": over,
+            "output": output}

@@ -72,7 +72,9 @@ examples:
 a spec (TOML); unknown keys are refused by name:
 
 {SPEC_EXAMPLE}
-[sweep] takes the arguments of semjax.sweep and semjax.simulate (see their docstrings).
+[sweep] takes the arguments of semjax.sweep and semjax.simulate (see their docstrings);
+init_scale, lam and dt may be lists (axes inside one compilation). [over] makes an outer
+grid; the result's batch axes are (*over, *those of one call).
 Relative paths in the spec are relative to the spec file.
 
 {EXIT_CODES}
@@ -394,12 +396,10 @@ def _simulate(arguments) -> int:
 
 
 def _sweep(arguments) -> int:
-    import inspect
-
     from semjax._cli_specs import load_spec
     spec = load_spec(arguments.spec)
     output = arguments.output or spec["output"]
-    call = dict(spec["arguments"])
+    call = dict(spec["arguments"]) | ({"over": spec["over"]} if spec["over"] else {})
     if arguments.dry_run:
         listed = ", ".join(f"{k}={v!r}" for k, v in sorted(call.items()))
         print(f"semjax.sweep(task={spec['task_info']['dataset']!r}, {listed}) -> "
@@ -410,15 +410,8 @@ def _sweep(arguments) -> int:
         import jax
         jax.config.update("jax_enable_x64", True)
     from semjax import SimulationDiverged, sweep
-    accepted = inspect.signature(sweep).parameters
-    if "progress" in accepted:
-        call["progress"] = not arguments.no_progress
-    if "throw" in accepted:
-        call["throw"] = False
-    try:
-        from semjax.store import StoreLockedError
-    except ImportError:
-        StoreLockedError = ()  # no store module: nothing to catch
+    from semjax.store import StoreLockedError
+    call |= {"progress": not arguments.no_progress, "throw": False}
     started = time.perf_counter()
     try:
         result = sweep(spec["task"], **call)

@@ -3,28 +3,40 @@
 A store is a folder holding
 
 - ``manifest.json``: the sweep's full configuration (a fingerprint of the task's arrays,
-  every argument, the semjax/JAX/numpy versions, the chunk size and count) and, for every
-  finished chunk, its file name, size and SHA-256 checksum;
-- ``chunk_<k>.npz``: the k-th chunk of seeds, a compressed `semjax.Trajectory` file;
-- ``lock``: the file an exclusive ``fcntl.flock`` is held on while a process writes.
+  every argument, the semjax/JAX/numpy versions, the chunk size and count), written once
+  when the store is created;
+- ``chunk_<k>.npz``: the k-th chunk of seeds, a compressed `semjax.Trajectory` file, and
+  ``chunk_<k>.json``, its record: the seeds it holds, its size and SHA-256 checksum;
+- ``lock`` (and ``lock.process<p>`` for process p of a `jax.distributed` sweep): the files an
+  exclusive ``fcntl.flock`` is held on while a process writes.
 
 Every file is written atomically: to a temporary file in the same folder, flushed and
 fsynced, renamed over its final name with `os.replace`, and the folder fsynced. A chunk counts
-as finished only once the manifest, rewritten the same way, holds its checksum; so a kill at
-any moment leaves either the old state or the new one, never a half-written file that is
-trusted. On resume a missing, truncated or corrupted chunk (checksum mismatch, unreadable) is
-reported with a `StoreWarning` naming the file and recomputed; a configuration that differs
-from the manifest's in any setting is refused with a ``ValueError`` naming each setting.
+as finished only once its record, written the same way after the chunk, is in place; so a kill
+at any moment leaves either the old state or the new one, never a half-written file that is
+trusted. No file is rewritten by two writers: the manifest is written once and each chunk by
+the one process that computes it, so the processes of a distributed sweep share a store
+without sharing a lock. On resume a missing, truncated or corrupted chunk (checksum mismatch,
+unreadable) is reported with a `StoreWarning` naming the file and recomputed; a configuration
+that differs from the manifest's in any setting is refused with a ``ValueError`` naming each
+setting.
 
-`load` reads a finished (or partly finished) store; asked for some seeds it reads only the
-chunks that hold them.
+A grid sweep (`semjax.sweep` with ``over``) keeps one store per configuration of its outer
+grid, in subfolders, and ``grid.json`` listing the grid's axes and subfolders.
+
+`load` reads a finished (or partly finished) store, or a grid of them as one trajectory;
+asked for some seeds, or some values of another batch axis, it reads only the chunks that
+hold them and keeps only what was asked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import itertools
 import json
+import math
 import os
 import re
 import tempfile
@@ -43,15 +55,19 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 MANIFEST = "manifest.json"
+GRID = "grid.json"
+GRID_FORMAT_NAME = "semjax.SweepGrid"
 LOCK = "lock"
 FORMAT_NAME = "semjax.ResultStore"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _CHUNK = re.compile(r"chunk_(\d+)\.npz")
+_RECORD = re.compile(r"chunk_(\d+)\.json")
 
 # Called as _test_hook(stage, path) at the critical moments of a write ("chunk_written": the
-# temporary chunk file is complete but not yet renamed; "chunk_replaced": renamed, not yet in
-# the manifest; "manifest_written": the new manifest's temporary file is complete). Tests set
-# it to kill the process at exactly these moments.
+# temporary chunk file is complete but not yet renamed; "chunk_replaced": renamed, not yet
+# recorded; "record_written": the chunk record's temporary file is complete, not yet renamed;
+# "manifest_written": the same for a new store's manifest). Tests set it to kill the process
+# at exactly these moments.
 _test_hook: Callable[[str, Path], None] | None = None
 
 
@@ -77,9 +93,16 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def _atomic_write(path: Path, write: Callable[[str], None], stage: str) -> None:
+def _temporary_prefix(process_index: int) -> str:
+    """Temporary files start with the writing process's index: a process removes only its
+    own leftovers (those of a killed predecessor), never another process's file in flight."""
+    return f".p{process_index}."
+
+
+def _atomic_write(path: Path, write: Callable[[str], None], stage: str, prefix: str) -> None:
     """Write ``path`` atomically: ``write(temporary_path)``, fsync, rename, fsync the folder."""
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, temporary = tempfile.mkstemp(prefix=f"{prefix}{path.name}.", suffix=".tmp",
+                                     dir=path.parent)
     os.close(fd)
     try:
         write(temporary)
@@ -101,7 +124,8 @@ def _sha256(data: bytes) -> str:
 
 def jsonable(value):
     """A canonical JSON-able form of an argument (sequences and arrays as lists, numpy scalars
-    as Python numbers, functions by qualified name, anything else by repr)."""
+    as Python numbers, module-level functions by qualified name, `functools.partial` by its
+    function and arguments, anything else by repr)."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (int, float)):
@@ -114,7 +138,13 @@ def jsonable(value):
         return [jsonable(v) for v in value]
     if hasattr(value, "__array__") and hasattr(value, "shape") and hasattr(value, "dtype"):
         return np.asarray(value).tolist()
-    if callable(value) and hasattr(value, "__qualname__"):
+    if isinstance(value, functools.partial):
+        return {"partial": jsonable(value.func), "args": jsonable(value.args),
+                "keywords": jsonable(value.keywords)}
+    if callable(value) and hasattr(value, "__qualname__") and not (
+            "<" in value.__qualname__ or getattr(value, "__closure__", None)):
+        # a module-level function by name; a lambda or closure (whose captured values, such
+        # as a built optimiser's hyperparameters, a name cannot show) falls to its repr
         return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
     return repr(value)
 
@@ -181,8 +211,7 @@ def _read_manifest(folder: Path) -> dict | None:
                          "Pass overwrite=True to start a new store there, or use another "
                          "folder.") from None
     if (not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME
-            or not isinstance(manifest.get("config"), dict)
-            or not isinstance(manifest.get("chunks"), dict)):
+            or not isinstance(manifest.get("config"), dict)):
         raise ValueError(f"{os.fspath(path)!r} is not a semjax results-store manifest. Pass "
                          "overwrite=True to start a new store there, or use another folder.")
     if manifest.get("version") != FORMAT_VERSION:
@@ -192,17 +221,79 @@ def _read_manifest(folder: Path) -> dict | None:
     return manifest
 
 
+def _lock_name(process_index: int) -> str:
+    return LOCK if process_index == 0 else f"{LOCK}.process{process_index}"
+
+
+def _record_path(folder: Path, chunk: int) -> Path:
+    return folder / f"chunk_{chunk}.json"
+
+
+def _read_record(path: Path) -> dict | None:
+    """A chunk's record, or None when it is missing or unreadable (the chunk is redone)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    keys = ("file", "start", "stop", "bytes", "sha256")
+    return record if isinstance(record, dict) and all(k in record for k in keys) else None
+
+
+def records(folder) -> dict[int, dict]:
+    """The finished chunks of the store in ``folder``: chunk index → its record (file name,
+    seeds ``start:stop``, size and SHA-256 checksum of the chunk file)."""
+    found = {}
+    for path in Path(folder).glob("chunk_*.json"):
+        match = _RECORD.fullmatch(path.name)
+        record = _read_record(path) if match else None
+        if record is not None:
+            found[int(match.group(1))] = record
+    return dict(sorted(found.items()))
+
+
+def check(folder, config: Mapping) -> bool:
+    """Whether ``folder`` already holds a store, refusing one of another configuration.
+
+    Read-only (no lock): processes of a `jax.distributed` sweep each check before one of them
+    creates or overwrites the store.
+
+    Raises:
+        ValueError: the folder holds a store of another configuration, naming each setting
+            that differs with its stored and new values, or unrecognised chunk files.
+    """
+    folder = Path(folder)
+    config = json.loads(json.dumps(jsonable(dict(config))))
+    manifest = _read_manifest(folder) if folder.is_dir() else None
+    if manifest is None:
+        if folder.is_dir() and any(_CHUNK.fullmatch(p.name) for p in folder.iterdir()):
+            raise ValueError(
+                f"{os.fspath(folder)!r} holds chunk files but no {MANIFEST} (an older semjax, "
+                "or another tool): their settings cannot be checked. Pass overwrite=True to "
+                "start a new store there, or use another folder.")
+        return False
+    differences = _differences(manifest["config"], config)
+    if differences:
+        raise ValueError(
+            f"{os.fspath(folder)!r} holds a sweep with other settings, so it cannot be resumed "
+            "with these: " + "; ".join(differences) + ". Pass overwrite=True to discard it "
+            "and start a new store there, or use another folder.")
+    return True
+
+
 class ResultStore:
     """An open, locked store (see the module docstring); use `ResultStore.open`."""
 
-    def __init__(self, folder: Path, manifest: dict, lock_file, resumed: bool):
+    def __init__(self, folder: Path, manifest: dict, lock_file, resumed: bool,
+                 process_index: int = 0):
         self.folder = folder
         self.manifest = manifest
         self._lock_file = lock_file
         self.resumed = resumed
+        self.process_index = process_index
 
     @classmethod
-    def open(cls, folder, config: Mapping, *, overwrite: bool = False) -> ResultStore:
+    def open(cls, folder, config: Mapping, *, overwrite: bool = False,
+             process_index: int = 0) -> ResultStore:
         """Open (creating it if needed) the store in ``folder`` for a sweep of ``config``.
 
         Args:
@@ -210,6 +301,9 @@ class ResultStore:
             config: the flat mapping setting name → JSON-able value that fixes the result;
                 it must hold ``n_chunks``.
             overwrite: discard whatever store is in ``folder`` and start a new one.
+            process_index: this process's index in a `jax.distributed` run: each process
+                holds its own lock (``lock``, ``lock.process1``, ...) and writes only its own
+                chunks; process 0 creates (or overwrites) the store before the others open it.
 
         Raises:
             StoreLockedError: another process is writing to this store.
@@ -219,7 +313,7 @@ class ResultStore:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         config = json.loads(json.dumps(jsonable(dict(config))))
-        lock_file = open(folder / LOCK, "a+b")  # held until close
+        lock_file = open(folder / _lock_name(process_index), "a+b")  # held until close
         try:
             if fcntl is not None:
                 try:
@@ -228,33 +322,22 @@ class ResultStore:
                     raise StoreLockedError(
                         f"another process is writing to this store ({os.fspath(folder)!r}); "
                         "wait for it to finish, or use another folder.") from None
-            for leftover in folder.glob(".*.tmp"):  # temporary files of a killed writer
+            for leftover in folder.glob(f"{_temporary_prefix(process_index)}*.tmp"):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
             if overwrite:
-                for path in [folder / MANIFEST, *folder.glob("chunk_*.npz")]:
+                for path in [folder / MANIFEST, *folder.glob("chunk_*.npz"),
+                             *folder.glob("chunk_*.json")]:
                     with contextlib.suppress(FileNotFoundError):
                         path.unlink()
-            manifest = _read_manifest(folder)
-            if manifest is None:
-                if any(_CHUNK.fullmatch(p.name) for p in folder.iterdir()):
-                    raise ValueError(
-                        f"{os.fspath(folder)!r} holds chunk files but no {MANIFEST} (an older "
-                        "semjax, or another tool): their settings cannot be checked. Pass "
-                        "overwrite=True to start a new store there, or use another folder.")
-                manifest = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
-                            "config": config, "chunks": {}}
-                store = cls(folder, manifest, lock_file, resumed=False)
-                store._write_manifest()
-                return store
-            differences = _differences(manifest["config"], config)
-            if differences:
-                raise ValueError(
-                    f"{os.fspath(folder)!r} holds a sweep with other settings, so it cannot "
-                    "be resumed with these: " + "; ".join(differences) + ". Pass "
-                    "overwrite=True to discard it and start a new store there, or use "
-                    "another folder.")
-            return cls(folder, manifest, lock_file, resumed=True)
+            resumed = check(folder, config)
+            manifest = _read_manifest(folder) if resumed else {
+                "format": FORMAT_NAME, "version": FORMAT_VERSION, "config": config}
+            store = cls(folder, manifest, lock_file, resumed, process_index)
+            if not resumed:
+                store._write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True),
+                             "manifest_written")
+            return store
         except BaseException:
             lock_file.close()
             raise
@@ -276,27 +359,26 @@ class ResultStore:
         return int(self.manifest["config"]["n_chunks"])
 
     def recorded(self) -> list[int]:
-        """Chunks the manifest records as finished whose file is there with the recorded
-        size (the cheap check; `read_chunk` verifies the checksum)."""
+        """Chunks with a record whose file is there with the recorded size (the cheap check;
+        `read_chunk` verifies the checksum)."""
         found = []
-        for name, entry in self.manifest["chunks"].items():
-            path = self.folder / entry["file"]
+        for chunk, record in records(self.folder).items():
             try:
-                size = path.stat().st_size
+                if (self.folder / record["file"]).stat().st_size == record["bytes"]:
+                    found.append(chunk)
             except FileNotFoundError:
                 continue
-            if size == entry["bytes"]:
-                found.append(int(name))
-        return sorted(found)
+        return found
 
     def read_chunk(self, chunk: int) -> Trajectory | None:
         """The k-th chunk, verified against its checksum; None, with a `StoreWarning` naming
         the file, when it is missing, truncated, corrupted or unreadable (recompute it)."""
-        entry = self.manifest["chunks"].get(str(chunk))
-        if entry is None:
+        record_path = _record_path(self.folder, chunk)
+        record = _read_record(record_path)
+        if record is None:
             return None
-        path = self.folder / entry["file"]
-        problem = _verify(path, entry)
+        path = self.folder / record["file"]
+        problem = _verify(path, record)
         if problem is None:
             try:
                 return Trajectory.load(path)
@@ -304,24 +386,25 @@ class ResultStore:
                 problem = f"unreadable ({error})"
         warnings.warn(f"{os.fspath(path)!r} is {problem}; recomputing that chunk.",
                       StoreWarning, stacklevel=3)
-        del self.manifest["chunks"][str(chunk)]
+        with contextlib.suppress(FileNotFoundError):
+            record_path.unlink()
         return None
 
     def write_chunk(self, chunk: int, part: Trajectory, start: int, stop: int) -> None:
-        """Save the k-th chunk (seeds ``start:stop``) atomically, then record its checksum."""
+        """Save the k-th chunk (seeds ``start:stop``) atomically, then its record (checksum):
+        the chunk counts as finished once its record is in place."""
         path = self.folder / f"chunk_{chunk}.npz"
-        _atomic_write(path, part.save, "chunk_written")
+        self._write(path, part.save, "chunk_written")
         _hook("chunk_replaced", path)
         data = path.read_bytes()
-        self.manifest["chunks"][str(chunk)] = {
-            "file": path.name, "start": int(start), "stop": int(stop),
-            "bytes": len(data), "sha256": _sha256(data)}
-        self._write_manifest()
+        record = {"file": path.name, "start": int(start), "stop": int(stop),
+                  "bytes": len(data), "sha256": _sha256(data)}
+        self._write(_record_path(self.folder, chunk), json.dumps(record, sort_keys=True),
+                    "record_written")
 
-    def _write_manifest(self) -> None:
-        text = json.dumps(self.manifest, indent=1, sort_keys=True)
-        _atomic_write(self.folder / MANIFEST, lambda p: Path(p).write_text(text),
-                      "manifest_written")
+    def _write(self, path: Path, content, stage: str) -> None:
+        write = content if callable(content) else (lambda p: Path(p).write_text(content))
+        _atomic_write(path, write, stage, _temporary_prefix(self.process_index))
 
 
 def _verify(path: Path, entry: Mapping) -> str | None:
@@ -380,21 +463,73 @@ class Assembler:
             info=part.info | dict(info), weights=self.fields.get("weights"), **fields)
 
 
-def load(folder, seeds=None) -> Trajectory:
-    """Read a sweep's results from its store, reading only the chunks that hold ``seeds``.
+def write_grid(folder, axes, labels, folders) -> None:
+    """Write ``grid.json`` into ``folder``: the outer axes of a grid sweep, as (name,
+    coordinates) pairs, and each configuration's labels and store subfolder, in the order of
+    `itertools.product` over the axes (read by `load`)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    grid = {"format": GRID_FORMAT_NAME, "version": 1,
+            "axes": [[name, jsonable(coordinates)] for name, coordinates in axes],
+            "configurations": [{"labels": jsonable(label), "folder": Path(path).name}
+                               for label, path in zip(labels, folders)]}
+    text = json.dumps(grid, indent=1, sort_keys=True)
+    _atomic_write(folder / GRID, lambda p: Path(p).write_text(text), "grid_written",
+                  _temporary_prefix(0))
+
+
+def _load_grid(folder: Path, seeds, indices: dict) -> Trajectory:
+    try:
+        grid = json.loads((folder / GRID).read_text())
+        axes = [(str(name), list(coordinates)) for name, coordinates in grid["axes"]]
+        subfolders = [entry["folder"] for entry in grid["configurations"]]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{os.fspath(folder / GRID)!r} is not a readable grid file "
+                         f"({error!r}).") from None
+    shape = tuple(len(coordinates) for _, coordinates in axes)
+    if len(subfolders) != math.prod(shape):
+        raise ValueError(f"{os.fspath(folder / GRID)!r} lists {len(subfolders)} "
+                         f"configurations for a grid of shape {shape}.")
+    chosen, kept = [], []
+    for name, coordinates in axes:
+        index = indices.pop(name, slice(None))
+        positions = np.atleast_1d(np.arange(len(coordinates))[index])
+        chosen.append(positions)
+        if not isinstance(index, (int, np.integer)):
+            kept.append((name, [coordinates[i] for i in positions]))
+    parts = [load(folder / subfolders[int(np.ravel_multi_index(position, shape))], seeds,
+                  **indices) for position in itertools.product(*chosen)]
+    if not kept:
+        return parts[0]
+    return Trajectory.stack(parts, kept)
+
+
+def load(folder, seeds=None, **indices) -> Trajectory:
+    """Read a sweep's results from its store, reading only the chunks that hold ``seeds`` and
+    keeping only the runs asked for.
 
     Args:
-        folder: the store's folder (the sweep's ``checkpoint_dir``).
+        folder: the store's folder (the sweep's ``checkpoint_dir``; for a grid sweep, the
+            folder with ``grid.json``, whose axes can be indexed like any other).
         seeds: None for every seed, a slice, or a sequence of seed indices.
+        **indices: positions along other batch axes, by name, as in `Trajectory.select`:
+            an int (the axis is dropped), a slice or a sequence of positions, e.g.
+            ``load(folder, scale=[0, 3])``. Each chunk is cut down as it is read, so memory
+            holds one chunk and the result.
 
     Raises:
-        ValueError: not a store, a seed out of range, or a chunk needed that is not finished
-            or fails its checksum (the message names the file; resume the sweep to redo it).
+        ValueError: not a store, a seed out of range, an unknown axis, or a chunk needed that
+            is not finished or fails its checksum (the message names the file; resume the
+            sweep to redo it).
     """
     folder = Path(folder)
+    if (folder / GRID).exists():
+        return _load_grid(folder, seeds, dict(indices))
     manifest = _read_manifest(folder)
     if manifest is None:
         raise ValueError(f"{os.fspath(folder)!r} holds no {MANIFEST}: not a semjax store.")
+    if "seed" in indices:
+        raise ValueError("give seeds with seeds=..., not seed=....")
     config = manifest["config"]
     n_seeds, chunk_size = int(config["n_seeds"]), int(config["chunk_size"])
     if seeds is None:
@@ -403,6 +538,7 @@ def load(folder, seeds=None) -> Trajectory:
     wanted = np.atleast_1d(wanted).astype(int)
     if wanted.size and (wanted.min() < 0 or wanted.max() >= n_seeds):
         raise ValueError(f"seeds must lie in [0, {n_seeds}); got {seeds!r}.")
+    finished = records(folder)
     assembler, position = None, 0
     chunks = wanted // chunk_size
     boundaries = np.flatnonzero(np.diff(chunks)) + 1
@@ -410,16 +546,19 @@ def load(folder, seeds=None) -> Trajectory:
         if group.size == 0:
             continue
         chunk = int(chunks[group[0]])
-        entry = manifest["chunks"].get(str(chunk))
+        record = finished.get(chunk)
         path = folder / f"chunk_{chunk}.npz"
-        if entry is None:
+        if record is None:
             raise ValueError(f"{os.fspath(path)!r} (seeds {chunk * chunk_size}...) is not "
                              "finished: resume the sweep to compute it.")
-        problem = _verify(folder / entry["file"], entry)
+        problem = _verify(folder / record["file"], record)
         if problem is not None:
             raise ValueError(f"{os.fspath(path)!r} is {problem}: resume the sweep to "
                              "recompute it.")
         part = Trajectory.load(path)
+        for axis, index in indices.items():  # one axis at a time: an outer selection
+            part = part.select(**{axis: index if isinstance(index, (int, np.integer, slice))
+                                  else np.asarray(index, dtype=int)})
         if assembler is None:
             assembler = Assembler(part, wanted.size)
         take = wanted[group] - chunk * chunk_size

@@ -1,116 +1,166 @@
-"""Large seed sweeps: chunked, with progress, resumable, in bounded memory.
+"""Sweeps: grids of runs in bounded memory, resumable, on every device of one or many machines.
 
-`sweep` runs `semjax.simulate` on chunks of seeds and writes each chunk into preallocated
-arrays, so a sweep's peak memory is its result plus one chunk's working set. Seed i uses
-``fold_in(key, i)`` exactly as in `simulate`, so a sweep equals one big `simulate` call,
-whatever the chunk size. With ``checkpoint_dir`` the sweep writes into a results store
-(`semjax.store`): every finished chunk is saved atomically with a checksum, next to a manifest
-of the sweep's full configuration. A rerun with the same settings resumes (it says how many
-chunks it found, and recomputes any missing or corrupted one); a rerun with other settings is
-refused, naming what differs. Ctrl-C stops with a `SweepInterrupted` that says how to resume.
+`sweep` runs `semjax.simulate` (or `semjax.train`, given an ``optimizer``) on chunks of seeds
+and writes each chunk into preallocated arrays, so a sweep's peak memory is its result plus
+one chunk's working set. A sweep is a grid:
+
+- the traced quantities (``init_scale``, ``lam`` and ``dt`` of `simulate`, ``learning_rate``
+  of `train`, given as sequences) and the seeds are axes inside each compiled call;
+- the options that change shapes or code (``task``, ``hidden``, ``depth``, ``method``,
+  ``init``, ``activation``, ``bias``, ``optimizer``), given in ``over``, form an outer product
+  of compilations.
+
+The result is one `Trajectory` whose batch axes are the ``over`` axes, in the order given,
+followed by the call's own (e.g. ("hidden", "lam", "scale", "seed")), every axis with its
+coordinates. Seed i uses ``fold_in(key, i)`` exactly as in `simulate`, so a sweep equals one
+big `simulate` call per configuration, whatever the chunk size, device count or process count.
+
+With ``checkpoint_dir`` the sweep writes into a results store (`semjax.store`), one per
+configuration of the outer grid: every finished chunk is saved atomically with a checksum,
+next to a manifest of the configuration's full settings. A rerun with the same settings
+resumes (it says how many chunks it found, and recomputes any missing or corrupted one); a
+rerun with other settings is refused, naming what differs. Ctrl-C stops with a
+`SweepInterrupted` that says how to resume. `semjax.store.load` reads a store, or a slice of
+it, back.
+
+Under `jax.distributed` (``jax.distributed.initialize()`` in every process, e.g. one per node
+of a SLURM job, which it detects itself) the same call runs on every process: process p
+computes chunks p, p + n, p + 2n, ... on its own devices and writes them into the store, which
+must be a folder every process can read; after a barrier every process reads the whole result.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import itertools
+import json
 import math
+import re
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from semjax import _validation, store
-from semjax.dynamics import SimulationDiverged, simulate
+from semjax.dynamics import SimulationDiverged, simulate, train
+from semjax.task import Task
 from semjax.trajectory import Trajectory
 
-_NOT_CONFIG = ("task", "n_seeds", "keys", "key", "throw")
+_NOT_CONFIG = ("task", "n_seeds", "keys", "key", "throw", "devices")
+OUTER_AXES = ("task", "hidden", "depth", "method", "init", "activation", "bias", "optimizer")
 
 
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C during a sweep with a ``checkpoint_dir``: its message says how to resume."""
 
 
-def sweep(task, *, n_seeds: int, key=0, chunk_size: int = 65536, checkpoint_dir=None,
-          progress: bool = True, throw: bool = True, overwrite: bool = False,
-          **simulate_arguments) -> Trajectory:
-    """`simulate` for many seeds, in chunks of ``chunk_size`` seeds.
+@dataclasses.dataclass
+class _Progress:
+    """What a sweep has done so far (for its bar and its interruption message)."""
+    bar: object
+    saved: int = 0
+    total: int = 0
+
+
+def sweep(task: Task | None = None, *, n_seeds: int, over: Mapping | None = None, key=0,
+          chunk_size: int = 65536, checkpoint_dir=None, progress: bool = True,
+          throw: bool = True, overwrite: bool = False, **run_arguments) -> Trajectory:
+    """`simulate` (or `train`) over a grid of configurations × many seeds, in chunks of seeds.
+
+    Example:
+        The lazy → rich grid of Dominé et al. (ICLR 2025): 4 widths × 20 λ × 20 scales ×
+        100 seeds, four compilations::
+
+            result = semjax.sweep(task, n_seeds=100, over={"hidden": [2, 3, 4, 5]},
+                                  init="lambda_balanced", lam=np.linspace(-2, 2, 20),
+                                  init_scale=np.geomspace(1e-3, 1, 20), dt=0.05, t_max=20,
+                                  checkpoint_dir="lazy_rich")
+            result.batch_axes  # ("hidden", "lam", "scale", "seed")
 
     Args:
-        task: the `Task`.
-        n_seeds: total number of seeds.
-        key: base PRNG key or int seed (seed i uses fold_in(key, i)).
+        task: the `Task` (or `semjax.Schedule`); None when ``over`` has a "task" axis.
+        n_seeds: number of seeds per configuration.
+        over: the outer grid: option name → a sequence of values, or a mapping label → value
+            (the labels become the axis's coordinates; needed for tasks and optimisers),
+            e.g. ``{"hidden": [4, 8], "task": {"seed": task_a, "noisy": task_b}}``. Names
+            from `OUTER_AXES`; the traced quantities (``init_scale``, ``lam``, ``dt``,
+            ``learning_rate``) are not given here but as sequences among the run arguments.
+        key: base PRNG key or int seed (seed i uses fold_in(key, i) in every configuration).
         chunk_size: seeds per chunk (the memory/speed trade-off).
-        checkpoint_dir: folder of a results store (`semjax.store`) for finished chunks; a
-            rerun with the same settings resumes where it stopped, one with any other
-            setting raises ``ValueError`` naming what differs. Read it back, or some seeds of
-            it, with `semjax.store.load`.
-        progress: show a progress bar (and, on resume, how many chunks were found).
+        checkpoint_dir: folder of a results store (`semjax.store`) for finished chunks (with
+            ``over``, one store per configuration in a subfolder named after it, and
+            ``grid.json`` listing them); a rerun with the same settings resumes where it
+            stopped, one with any other setting raises ``ValueError`` naming what differs.
+            Read it back, or a slice of it, with `semjax.store.load`. Needed when more than one
+            process runs the sweep (`jax.distributed`), as a folder all processes share.
+        progress: show a progress bar with ETA (and, on resume, how many chunks were found).
         throw: raise `SimulationDiverged` after the sweep if any run diverged (the exception
             carries the whole sweep); False returns it with the ``finite`` flags.
-        overwrite: discard the store in ``checkpoint_dir`` (if any) and start a new one.
-        **simulate_arguments: the other arguments of `simulate` (a named ``init``, not
-            explicit weights; ``init_scale`` may be a sequence).
+        overwrite: discard the stores in ``checkpoint_dir`` (if any) and start new ones.
+        **run_arguments: the other arguments of `simulate`, or of `train` when they include
+            ``optimizer`` (a named ``init``, not explicit weights; ``init_scale``, ``lam``,
+            ``dt`` and ``learning_rate`` may be sequences).
 
     Returns:
-        The same `Trajectory` as ``simulate(task, n_seeds=n_seeds, key=key, ...)``.
+        A `Trajectory` with batch axes (*over, *axes of one call); without ``over`` the same
+        `Trajectory` as ``simulate(task, n_seeds=n_seeds, key=key, ...)``.
 
     Raises:
         ValueError: bad arguments, or a store of another configuration in ``checkpoint_dir``.
         semjax.store.StoreLockedError: another process is writing to ``checkpoint_dir``.
         SweepInterrupted: Ctrl-C (a ``KeyboardInterrupt``); the finished chunks are kept.
+        SimulationDiverged: a run diverged and ``throw`` is True.
     """
     n_seeds = _validation.positive_int("n_seeds", n_seeds)
     chunk_size = _validation.positive_int("chunk_size", chunk_size)
     for name in ("keys", "throw"):
-        if name in simulate_arguments:
+        if name in run_arguments:
             raise ValueError(f"sweep sets {name} itself; pass key= and n_seeds= instead.")
-    if not isinstance(simulate_arguments.get("init", "gaussian"), str):
-        raise ValueError("sweep needs a named init (random starts drawn per seed).")
+    axes = _outer_axes(over, task, run_arguments)
     if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
         key = jax.random.key(int(key))
     key = _validation.prng_key("key", key)
-    n_chunks = math.ceil(n_seeds / chunk_size)
-
-    results = None
+    n_processes = jax.process_count()
+    if n_processes > 1 and checkpoint_dir is None:
+        raise ValueError(f"this sweep runs in {n_processes} processes (jax.distributed): give "
+                         "checkpoint_dir=, a folder every process can read, where each "
+                         "process writes its chunks.")
+    configurations = [dict(zip([name for name, _, _ in axes], values))
+                      for values in itertools.product(*[values for _, _, values in axes])]
+    labels = [dict(zip([name for name, _, _ in axes], values))
+              for values in itertools.product(*[labels for _, labels, _ in axes])]
+    folders = [None] * len(configurations)
     if checkpoint_dir is not None:
-        config = _configuration(task, key, n_seeds, chunk_size, n_chunks, simulate_arguments)
-        results = store.ResultStore.open(checkpoint_dir, config, overwrite=overwrite)
+        folders = ([Path(checkpoint_dir)] if not axes else
+                   [Path(checkpoint_dir) / _folder_name(label) for label in labels])
+    n_chunks = math.ceil(n_seeds / chunk_size)
+    from tqdm.auto import tqdm
+    mine = len(_my_chunks(n_chunks))
+    bar = tqdm(total=mine * len(configurations), desc="sweep", unit="chunk",
+               disable=not progress)
+    state = _Progress(bar, total=n_chunks * len(configurations))
     try:
-        return _run(task, key, n_seeds, chunk_size, n_chunks, results, progress, throw,
-                    simulate_arguments)
+        if checkpoint_dir is not None and axes and jax.process_index() == 0:
+            store.write_grid(checkpoint_dir, [(name, coordinates) for name, coordinates, _
+                                              in axes], labels, folders)
+        parts = [_run_configuration({"task": task} | run_arguments | configuration, key,
+                                    n_seeds, chunk_size,
+                                    folder, overwrite, progress, state)
+                 for configuration, folder in zip(configurations, folders)]
     except KeyboardInterrupt:
-        if results is None:
+        if checkpoint_dir is None:
             raise
-        done = len(results.manifest["chunks"])
         raise SweepInterrupted(
-            f"sweep interrupted with {done} of {n_chunks} chunks saved in "
+            f"sweep interrupted with {state.saved} of {state.total} chunks saved in "
             f"{str(checkpoint_dir)!r}; run the same sweep again to resume.") from None
     finally:
-        if results is not None:
-            results.close()
-
-
-def _run(task, key, n_seeds, chunk_size, n_chunks, results, progress, throw,
-         simulate_arguments) -> Trajectory:
-    from tqdm.auto import tqdm
-    if results is not None and results.resumed:
-        found = len(results.recorded())
-        if progress:
-            print(f"sweep: resuming {str(results.folder)!r}: found {found} of {n_chunks} "
-                  f"chunks, {n_chunks - found} to compute.", file=sys.stderr)
-    assembler = None
-    for chunk in tqdm(range(n_chunks), desc="sweep", unit="chunk", disable=not progress):
-        start, stop = chunk * chunk_size, min(n_seeds, (chunk + 1) * chunk_size)
-        part = None if results is None else results.read_chunk(chunk)
-        if part is None:
-            part = simulate(task, keys=_keys(key, start, stop), throw=False,
-                            **simulate_arguments)
-            if results is not None:
-                results.write_chunk(chunk, part, start, stop)
-        assembler = store.Assembler(part, n_seeds) if assembler is None else assembler
-        assembler.write(part, start, stop)
-    trajectory = assembler.trajectory(np.arange(n_seeds), {"chunk_size": chunk_size})
+        bar.close()
+    trajectory = parts[0] if not axes else Trajectory.stack(
+        parts, [(name, coordinates) for name, coordinates, _ in axes])
     if throw and trajectory.failed:
         failed = trajectory.failed
         raise SimulationDiverged(
@@ -120,21 +170,164 @@ def _run(task, key, n_seeds, chunk_size, n_chunks, results, progress, throw,
     return trajectory
 
 
+def _outer_axes(over, task, run_arguments) -> list[tuple[str, list, list]]:
+    """The outer grid as (name, coordinates, values), validated on the host."""
+    over = {} if over is None else over
+    if not isinstance(over, Mapping):
+        raise ValueError(f"over must be a mapping of option name → values, e.g. "
+                         f"over={{'hidden': [4, 8]}}; got {over!r}.")
+    axes = []
+    for name, values in over.items():
+        if name not in OUTER_AXES:
+            hint = (f" {name} is traced: give {name}=[...] as a sequence instead, it becomes "
+                    "an axis inside each compiled call." if name in
+                    ("init_scale", "lam", "dt", "learning_rate", "seed") else "")
+            raise ValueError(f"over has {name!r}; the outer grid takes {list(OUTER_AXES)}."
+                             + hint)
+        if name in run_arguments or (name == "task" and task is not None):
+            raise ValueError(f"{name} is given both in over and as an argument; give it once.")
+        if isinstance(values, Mapping):
+            coordinates, values = [str(label) for label in values], list(values.values())
+        elif isinstance(values, (list, tuple, np.ndarray)):
+            values = list(values)
+            if name in ("task", "optimizer") or any(callable(v) for v in values):
+                raise ValueError(f"over[{name!r}] needs a label for every value: give a "
+                                 f"mapping, e.g. over={{{name!r}: {{'a': ..., 'b': ...}}}}.")
+            coordinates = [v.item() if isinstance(v, np.generic) else v for v in values]
+        else:
+            raise ValueError(f"over[{name!r}] must be a sequence or a mapping label → value; "
+                             f"got {values!r}.")
+        if not values or len(set(map(str, coordinates))) != len(values):
+            raise ValueError(f"over[{name!r}] needs at least one value and distinct labels; "
+                             f"got {coordinates!r}.")
+        axes.append((name, coordinates, values))
+    if task is None and "task" not in over:
+        raise ValueError("sweep needs a task: give task=..., or over={'task': {label: task}}.")
+    if not isinstance(run_arguments.get("init", "gaussian"), str) or any(
+            not isinstance(value, str) for name, _, values in axes if name == "init"
+            for value in values):
+        raise ValueError("sweep needs a named init (random starts drawn per seed).")
+    shape_changing = {"hidden", "depth", "bias"} & set(over)
+    if "weights" in run_arguments.get("record", ()) and shape_changing:
+        raise ValueError(f"record='weights' has other shapes for each {sorted(shape_changing)}"
+                         " of the grid, so they cannot share one result: drop 'weights' "
+                         "from record, or sweep one configuration at a time.")
+    tasks = next((values for name, _, values in axes if name == "task"), [])
+    if len({np.shape(getattr(t, "sigma_yx", None)) for t in tasks}) > 1:
+        raise ValueError(f"the tasks of over['task'] have different sizes "
+                         f"{sorted({np.shape(t.sigma_yx) for t in tasks})}, so their records "
+                         "cannot share one result: sweep them one at a time.")
+    return axes
+
+
+def _folder_name(labels: Mapping) -> str:
+    """A configuration's subfolder, e.g. ``hidden=8,method=rk4``."""
+    text = ",".join(f"{name}={label}" for name, label in labels.items())
+    return re.sub(r"[^\w.=,+-]", "_", text)
+
+
+def _my_chunks(n_chunks: int) -> list[int]:
+    """The chunks this process computes: p, p + n, p + 2n, ... of n processes."""
+    return list(range(jax.process_index(), n_chunks, jax.process_count()))
+
+
+def _barrier(name: str) -> None:
+    """Wait for every process of a `jax.distributed` run (nothing to do in one process)."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+        multihost_utils.sync_global_devices(name)
+
+
+def _open_store(folder: Path, config: dict, overwrite: bool) -> store.ResultStore:
+    """Open a configuration's store; with several processes, each checks the settings, then
+    process 0 creates (or overwrites) the store before the others open it."""
+    index = jax.process_index()
+    if jax.process_count() == 1:
+        return store.ResultStore.open(folder, config, overwrite=overwrite)
+    if not overwrite:
+        store.check(folder, config)  # every process refuses a mismatch before any waits
+    opened = (store.ResultStore.open(folder, config, overwrite=overwrite) if index == 0
+              else None)
+    _barrier(f"semjax-store-open:{folder}")
+    return opened or store.ResultStore.open(folder, config, process_index=index)
+
+
+def _run_configuration(arguments: dict, key, n_seeds: int, chunk_size: int, folder,
+                       overwrite: bool, progress: bool, state: _Progress) -> Trajectory:
+    """One configuration of the grid: its chunks (this process's share), then all of them."""
+    runner = train if "optimizer" in arguments else simulate
+    task = arguments.pop("task")
+    n_chunks = math.ceil(n_seeds / chunk_size)
+    results = None
+    if folder is not None:
+        config = _configuration(runner, task, key, n_seeds, chunk_size, n_chunks, arguments)
+        results = _open_store(folder, config, overwrite)
+    try:
+        found = set() if results is None else set(results.recorded())
+        state.saved += len(found)
+        if results is not None and results.resumed and progress:
+            print(f"sweep: resuming {str(folder)!r}: found {len(found)} of {n_chunks} chunks, "
+                  f"{n_chunks - len(found)} to compute.", file=sys.stderr)
+        assembler = None
+        for chunk in _my_chunks(n_chunks):
+            start, stop = _seeds_of(chunk, chunk_size, n_seeds)
+            part = None if results is None else results.read_chunk(chunk)
+            if part is None:
+                state.saved -= chunk in found
+                part = runner(task, keys=_keys(key, start, stop), throw=False, **arguments)
+                if results is not None:
+                    results.write_chunk(chunk, part, start, stop)
+                    state.saved += 1
+            assembler = store.Assembler(part, n_seeds) if assembler is None else assembler
+            assembler.write(part, start, stop)
+            state.bar.update(1)
+    finally:
+        if results is not None:
+            results.close()
+    _barrier(f"semjax-sweep-done:{folder}")
+    mine = set(_my_chunks(n_chunks))
+    for chunk in (chunk for chunk in range(n_chunks) if chunk not in mine):
+        part = _read_finished(results, chunk)
+        assembler = store.Assembler(part, n_seeds) if assembler is None else assembler
+        assembler.write(part, *_seeds_of(chunk, chunk_size, n_seeds))
+    return assembler.trajectory(np.arange(n_seeds), {"chunk_size": chunk_size})
+
+
+def _seeds_of(chunk: int, chunk_size: int, n_seeds: int) -> tuple[int, int]:
+    return chunk * chunk_size, min(n_seeds, (chunk + 1) * chunk_size)
+
+
+def _read_finished(results: store.ResultStore, chunk: int) -> Trajectory:
+    """A chunk another process computed, verified."""
+    part = results.read_chunk(chunk)
+    if part is None:
+        raise RuntimeError(f"chunk {chunk} of {str(results.folder)!r} is not finished after "
+                           "every process passed the barrier: a process failed, or the folder "
+                           "is not shared between processes. Run the sweep again to resume.")
+    return part
+
+
 def _keys(key, start: int, stop: int):
     return jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(start, stop))
 
 
-def _configuration(task, key, n_seeds, chunk_size, n_chunks, simulate_arguments) -> dict:
-    """Every setting that fixes a sweep's result, flat, by name (the store's manifest)."""
-    parameters = inspect.signature(simulate).parameters
-    unknown = set(simulate_arguments) - set(parameters)
+def _configuration(runner, task, key, n_seeds, chunk_size, n_chunks, arguments) -> dict:
+    """Every setting that fixes a configuration's result, flat, by name (its manifest)."""
+    parameters = inspect.signature(runner).parameters
+    unknown = set(arguments) - set(parameters)
     if unknown:
         raise TypeError(f"sweep got unexpected arguments {sorted(unknown)} (not arguments "
-                        "of simulate).")
-    arguments = {name: parameter.default for name, parameter in parameters.items()
-                 if name not in _NOT_CONFIG and parameter.default is not inspect.Parameter.empty}
-    arguments |= simulate_arguments
-    config = {name: store.jsonable(value) for name, value in arguments.items()}
+                        f"of {runner.__name__}).")
+    config = {name: parameter.default for name, parameter in parameters.items()
+              if name not in _NOT_CONFIG and parameter.default is not inspect.Parameter.empty}
+    config = {name: store.jsonable(value) for name, value in (config | arguments).items()}
+    for name, value in config.items():
+        if " at 0x" in json.dumps(value):
+            raise ValueError(f"{name}={arguments.get(name)!r} cannot be recorded in a store "
+                             "(it is only known by its memory address, so a resumed sweep "
+                             "could not check it): give a named function, a factory such as "
+                             "optax.adam with learning_rate=, or functools.partial(optax.sgd, "
+                             "momentum=0.9).")
     config |= store.fingerprint(task, "task")
     config |= {"n_seeds": n_seeds, "chunk_size": chunk_size, "n_chunks": n_chunks,
                "key": np.asarray(jax.random.key_data(key)).tolist(),
@@ -144,4 +337,4 @@ def _configuration(task, key, n_seeds, chunk_size, n_chunks, simulate_arguments)
     return config
 
 
-__all__ = ["SweepInterrupted", "sweep"]
+__all__ = ["OUTER_AXES", "SweepInterrupted", "sweep"]

@@ -35,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import os
 from collections.abc import Mapping
 
@@ -132,6 +133,56 @@ class Trajectory:
             fields["weights"] = tuple(fields["weights"])
         return cls(t=t, finite=finite, coords=coords, batch_axes=batch_axes,
                    info_items=_freeze(info or {}), **labels, **fields)
+
+    @classmethod
+    def stack(cls, parts, axes) -> Trajectory:
+        """Trajectories of a grid of configurations as one, with the grid's axes in front.
+
+        Args:
+            parts: the configurations' trajectories, the last axis varying fastest (the
+                order of `itertools.product`); they must share batch axes, coordinates, time
+                grid and field shapes.
+            axes: the grid's axes as (name, coordinates) pairs, outermost first.
+
+        Returns:
+            A trajectory with batch axes (*names, *the parts' axes); ``info`` is the first
+            part's, with each grid axis's name mapped to its coordinates and ``"grid_axes"``
+            to the names.
+
+        Raises:
+            ValueError: the parts disagree (naming the field), or their number is not the
+                grid's size.
+        """
+        parts, names = list(parts), tuple(name for name, _ in axes)
+        grid_shape = tuple(len(coordinates) for _, coordinates in axes)
+        if len(parts) != math.prod(grid_shape):
+            raise ValueError(f"{len(parts)} trajectories for a grid of shape {grid_shape}.")
+        first = parts[0]
+        for part in parts[1:]:
+            if part.batch_axes != first.batch_axes or not np.array_equal(part.t, first.t):
+                raise ValueError("the trajectories differ in batch axes or time grid "
+                                 f"({part.batch_axes} vs {first.batch_axes}).")
+
+        def stacked(field: str, arrays):
+            if any(a is None for a in arrays):
+                return None
+            shapes = {np.shape(a) for a in arrays}
+            if len(shapes) > 1:
+                raise ValueError(f"{field} has different shapes across the grid {shapes}.")
+            return np.stack([np.asarray(a) for a in arrays]).reshape(
+                grid_shape + np.shape(arrays[0]))
+
+        fields = {name: stacked(name, [getattr(p, name) for p in parts])
+                  for name in _ARRAY_FIELDS}
+        weights = None if first.weights is None else tuple(
+            stacked(f"weights[{i}]", [p.weights[i] for p in parts])
+            for i in range(len(first.weights)))
+        info = first.info | {name: list(coordinates) for name, coordinates in axes}
+        return cls.create(t=first.t, step=first.step, phase=first.phase,
+                          finite=stacked("finite", [p.finite for p in parts]),
+                          batch_axes=names + first.batch_axes,
+                          coords={name: np.asarray(c) for name, c in axes} | first.coords,
+                          info=info | {"grid_axes": list(names)}, weights=weights, **fields)
 
     @property
     def info(self) -> dict:

@@ -29,6 +29,10 @@ dt = 0.1
 n_steps = 20
 record = ["modes", "loss", "weights"]
 """
+GRID_SPEC = SPEC.replace('"sweep.npz"', '"grid.npz"').replace(
+    "init_scale = 1e-3", "init_scale = [1e-3, 1e-2]").replace(
+    'record = ["modes", "loss", "weights"]', 'record = ["modes", "loss"]').replace(
+    "hidden = 4\n", "") + '\n[over]\nhidden = [3, 4]\nmethod = ["euler", "rk4"]\n'
 
 
 def _environment():
@@ -62,16 +66,18 @@ def results(tmp_path_factory):
     """A tiny simulation and the same runs as a sweep spec, both saved."""
     folder = tmp_path_factory.mktemp("cli")
     (folder / "sweep.toml").write_text(SPEC)
-    simulated, swept = semjax_all(
+    (folder / "grid.toml").write_text(GRID_SPEC)
+    simulated, swept, grid = semjax_all(
         [("simulate", "four_items", *TINY, "--record", "modes,loss,weights", "-o", "run.npz"),
-         ("sweep", "sweep.toml", "--no-progress")], cwd=folder)
-    return folder, simulated, swept
+         ("sweep", "sweep.toml", "--no-progress"), ("sweep", "grid.toml", "--no-progress")],
+        cwd=folder)
+    return folder, simulated, swept, grid
 
 
 def test_simulate_writes_a_trajectory_and_a_summary(results):
     from semjax import Trajectory
 
-    folder, (status, stdout, stderr), _ = results
+    folder, (status, stdout, stderr), _, _ = results
     assert status == 0, stderr
     assert "Simulated 3 runs (seed 3)" in stdout and "All 3 runs finite" in stdout
     assert "Saved to run.npz" in stdout
@@ -84,7 +90,7 @@ def test_simulate_writes_a_trajectory_and_a_summary(results):
 def test_sweep_spec_equals_simulate_and_compare_says_so(results):
     from semjax import Trajectory
 
-    folder, (status, _, stderr), (swept, stdout, sweep_err) = results
+    folder, (status, _, stderr), (swept, stdout, sweep_err), _ = results
     assert status == 0 and swept == 0, stderr + sweep_err
     assert "Saved to" in stdout and (folder / "sweep.npz").exists()
     a, b = Trajectory.load(folder / "run.npz"), Trajectory.load(folder / "sweep.npz")
@@ -93,6 +99,21 @@ def test_sweep_spec_equals_simulate_and_compare_says_so(results):
                                     cwd=folder)
     assert status == 0, stderr
     assert "max rel" in stdout and "max relative error" in stdout
+
+
+def test_a_spec_with_an_over_table_sweeps_a_grid(results):
+    from semjax import Trajectory
+
+    folder, (status, _, stderr), _, (gridded, stdout, grid_err) = results
+    assert status == 0 and gridded == 0, stderr + grid_err
+    grid, run = Trajectory.load(folder / "grid.npz"), Trajectory.load(folder / "run.npz")
+    assert grid.batch_axes == ("hidden", "method", "scale", "seed")
+    assert grid.modes.shape == (2, 2, 2, 3, 21, 4)
+    assert list(grid.coords["method"]) == ["euler", "rk4"]
+    np.testing.assert_allclose(grid.modes[1, 0, 0], run.modes, rtol=1e-6, atol=1e-9)
+    status, stdout, stderr = semjax("show", "grid.npz", cwd=folder)
+    assert status == 0, stderr
+    assert "hidden" in stdout and "method" in stdout and "all 24 runs finite" in stdout
 
 
 def test_compare_fails_above_the_tolerance(results):

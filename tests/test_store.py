@@ -25,7 +25,7 @@ SMALL = dict(hidden=4, n_steps=20, dt=0.05, init="gaussian", init_scale=0.1,
              record=("modes", "loss"), record_every=5, dtype="float64")
 SEED_MATRIX = [[1, 1, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1], [1, 0, 0, 0], [0, 1, 0, 0],
                [0, 0, 1, 0], [0, 0, 0, 1]]
-KILL_SEEDS, KILL_CHUNK = 100, 1  # 100 chunks of one seed: many writes to land in
+KILL_SEEDS, KILL_CHUNK = 200, 1  # 200 chunks of one seed: many writes to land in, and some left
 
 CHILD = textwrap.dedent("""
     import os, random, signal, sys
@@ -70,11 +70,15 @@ def _manifest(folder: Path) -> dict:
     return json.loads((folder / store.MANIFEST).read_text())
 
 
+def _finished(folder: Path) -> list[int]:
+    return sorted(store.records(folder))
+
+
 def _kill_lane(folder: Path, script: Path, env: dict, rounds: int, rng: random.Random,
                outcomes: list) -> None:
     """Start the sweep in a fresh process ``rounds`` times, SIGKILLing it each time: either
     at a random moment of its work or inside a chunk/manifest write (a hook)."""
-    stages = ["chunk_written", "chunk_replaced", "manifest_written"]
+    stages = ["chunk_written", "chunk_replaced", "record_written"]
     for round_ in range(rounds):
         mode = "random" if round_ % 2 else f"{stages[round_ // 2 % 3]}:{rng.randint(1, 6)}"
         child = subprocess.Popen([sys.executable, str(script), str(folder), mode, "0"],
@@ -116,7 +120,7 @@ def test_sigkill_at_random_moments_then_resume_is_bitwise_the_uninterrupted_swee
     assert not errors, errors
     assert len(killed) == 20, [o[:2] for lane in outcomes for o in lane]
     for folder in folders:
-        assert 0 < len(_manifest(folder)["chunks"]) < KILL_SEEDS  # killed mid-sweep
+        assert 0 < len(_finished(folder)) < KILL_SEEDS  # killed mid-sweep
         resumed = sweep(task, n_seeds=KILL_SEEDS, chunk_size=KILL_CHUNK, checkpoint_dir=folder,
                         progress=False, **SMALL)
         assert not list(folder.glob(".*.tmp"))
@@ -142,7 +146,7 @@ def test_a_resume_says_how_many_chunks_it_found(small_store, seed_task, capsys):
 def test_truncated_flipped_and_missing_chunks_are_detected_and_recomputed(small_store,
                                                                            seed_task):
     folder, result = small_store
-    before = _manifest(folder)["chunks"]
+    before = _finished(folder)
     data = (folder / "chunk_0.npz").read_bytes()
     (folder / "chunk_0.npz").write_bytes(data[:len(data) // 2])  # truncated
     data = bytearray((folder / "chunk_1.npz").read_bytes())
@@ -157,8 +161,8 @@ def test_truncated_flipped_and_missing_chunks_are_detected_and_recomputed(small_
     assert "chunk_1.npz' is corrupted" in messages
     assert "chunk_2.npz' is missing" in messages
     _equal(again, result)
-    after = _manifest(folder)["chunks"]
-    assert sorted(after) == sorted(before) == ["0", "1", "2"]
+    after = store.records(folder)
+    assert sorted(after) == before == [0, 1, 2]
     for entry in after.values():  # every chunk verified again
         assert store._verify(folder / entry["file"], entry) is None
 
@@ -197,7 +201,7 @@ def test_resuming_with_another_setting_is_refused_naming_it(small_store, seed_ta
     if "n_seeds" in change:  # on request, a new store in the same folder
         fresh = sweep(task, checkpoint_dir=folder, progress=False, overwrite=True, **arguments)
         assert fresh.finite.all() and fresh.modes.shape[0] == 8
-        assert sorted(_manifest(folder)["chunks"]) == ["0", "1", "2", "3"]
+        assert _finished(folder) == [0, 1, 2, 3]
 
 
 def test_a_second_process_gets_the_lock_error(small_store, seed_task):
