@@ -230,6 +230,9 @@ def _parser(argv=None) -> argparse.ArgumentParser:
                         help="record every K steps (default 1)")
     output.add_argument("-o", "--output", metavar="FILE.npz",
                         help="write the Trajectory here (semjax.Trajectory.load reads it)")
+    output.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (shown, with ETA, for runs of several "
+                        "compiled calls)")
 
     sweep = commands.add_parser(
         "sweep", help="run a sweep described by a TOML spec", formatter_class=raw,
@@ -375,9 +378,6 @@ def _simulate(arguments) -> int:
         hidden = hidden[0]
     length = ({"t_max": arguments.t_max} if arguments.t_max is not None
               else {"n_steps": arguments.n_steps})
-    if sys.stderr.isatty():  # simulate has no progress hook: say at least what runs
-        print(f"semjax: simulating {arguments.seeds} seed(s) × {len(scales or (None,))} "
-              f"scale(s) on {arguments.dataset} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     run = simulate(task, hidden=hidden, depth=arguments.depth, dt=arguments.dt,
                    init=arguments.init, init_scale=(None if scales is None else scales[0]
@@ -386,7 +386,8 @@ def _simulate(arguments) -> int:
                    method=arguments.method, record=tuple(arguments.record),
                    record_every=arguments.record_every, dtype=arguments.dtype,
                    kernel=arguments.kernel, devices=arguments.devices, throw=False,
-                   activation=arguments.activation, bias=arguments.bias, **length)
+                   activation=arguments.activation, bias=arguments.bias,
+                   progress=not arguments.no_progress, **length)
     seconds = time.perf_counter() - started
     run = _with_info(run, task_info)
     if arguments.output:
