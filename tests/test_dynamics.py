@@ -387,3 +387,20 @@ def test_a_sequence_of_lambdas_is_one_traced_batch_axis(seed_task):
         np.testing.assert_allclose(gap, lam * np.broadcast_to(np.eye(4), gap.shape), atol=1e-12)
     with pytest.raises(ValueError, match="lam must be"):
         simulate(seed_task, lam=[0.0, np.nan], **options)
+
+
+def test_large_batches_of_haar_starts_do_not_hang():
+    """jaxlib's CPU QR deadlocked on two large batched factorisations at once (40,000
+    λ-balanced starts hung every time on 2 cores); semjax draws starts in batches of
+    `CPU_INIT_BATCH`. A fresh process with a timeout, so that a hang fails instead of
+    stopping the suite."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, semjax\n"
+            "task = semjax.Task(sigma_yx=np.eye(7, 4), sigma_x=np.eye(4))\n"
+            "run = semjax.simulate(task, hidden=3, lam=[-1.0, 0.5], init_scale=0.1, "
+            "n_seeds=20000, init='lambda_balanced', dt=0.05, n_steps=1, record=('loss',))\n"
+            "assert run.finite.all(); print('ok')\n")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=180)
+    assert child.returncode == 0 and "ok" in child.stdout, child.stderr[-2000:]

@@ -189,12 +189,24 @@ def _check_lambda(init: str, lam: float, shapes) -> None:
         raise ValueError(f"init='lambda_balanced' is defined for depth=2; got depth={len(shapes)}.")
 
 
+# Runs initialised per vmapped batch on a CPU. jaxlib 0.10's CPU QR splits a large batch of
+# factorisations over the thread pool and waits on the pieces from inside the pool; two such
+# QRs at once (the several Haar draws of an "orthogonal" or "lambda_balanced" start) hold
+# every worker of a 2-core machine and never finish. Batches of 256 stay below its split
+# size (batch · 4n³/3 < 2e5 for n ≤ 8) and give bitwise the same weights (each matrix is
+# factorised on its own either way).
+CPU_INIT_BATCH = 256
+
+
 @functools.partial(jax.jit, static_argnames=("name", "shapes"))
 def _initialise_batch(keys, scales, lams, output_basis, input_basis, *, name: str,
                       shapes: tuple):
-    def one(key, scale, lam):
+    def one(arguments):
+        key, scale, lam = arguments
         return initialise(name, key, scale, lam, shapes, output_basis, input_basis)
-    return jax.vmap(one)(keys, scales, lams)
+    if jax.default_backend() != "cpu":
+        return jax.vmap(one)((keys, scales, lams))
+    return jax.lax.map(one, (keys, scales, lams), batch_size=CPU_INIT_BATCH)
 
 
 class Batch:
