@@ -86,11 +86,14 @@ def print_table(title: str, columns: list[str], rows: list[list]) -> None:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
 
 
-def write_json(name: str, payload: dict) -> Path:
-    """Write ``benchmarks/results/<name>.json`` and return its path."""
-    folder = Path(__file__).parent / "results"
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{name}.json"
+def write_json(name: str, payload: dict, path: str | Path | None = None) -> Path:
+    """Write ``benchmarks/results/<name>.json`` (or ``path``) and return its path."""
+    if path is None:
+        folder = Path(__file__).parent / "results"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{name}.json"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2))
     print(f"\nwrote {path}")
     return path
