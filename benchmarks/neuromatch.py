@@ -3,7 +3,7 @@ PyTorch.
 
     python benchmarks/neuromatch.py [--quick]
 
-Problem (theory.md §4.3; NeuromatchAcademy/course-content-dl, W1D2_Tutorial3.ipynb, "Illusory
+Problem (docs/theory.md §4.3; NeuromatchAcademy/course-content-dl, W1D2_Tutorial3.ipynb, "Illusory
 Correlations" demo): 8 one-hot items (Shark, Tuna, Robin, Canary, Rose, Daisy, Pine, Oak) →
 30 hidden units → 10000 features sampled from the branching-diffusion tree (3 levels,
 2 branches, flip probability 0.15, root sign uniform) plus has_bones = [-1, 1, 1, 1, -1, -1,
@@ -13,7 +13,7 @@ Correlations" demo): 8 one-hot items (Shark, Tuna, Robin, Canary, Rose, Daisy, P
 semjax's task: Σyx = Y/8, Σx = I/8 (mean convention; a scalar Σx, the isotropic path).
 MSELoss averages over P·N3 entries, so its gradient is 2/N3 times that of semjax's loss
 L = (1/2P) Σ ||y − W x||², and SGD with lr η is the Euler scheme with dt = 2η/N3
-(theory.md §1.3).
+(docs/theory.md §1.3).
 
 Speed (medians of interleaved repeats, compile timed apart):
 

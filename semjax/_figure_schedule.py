@@ -36,7 +36,7 @@ def _orthogonal(rng, n: int) -> np.ndarray:
 
 def _balanced_start(lam: float, seed: int, n_in: int, n_out: int):
     """W1 = R S1 V0ᵀ, W2 = U0 S2 Rᵀ with W2W1 = PRODUCT_SCALE · U0 V0ᵀ and W2ᵀW2 − W1W1ᵀ = λI
-    (theory.md §3.1), R, U0, V0 Haar."""
+    (docs/theory.md §3.1), R, U0, V0 Haar."""
     rng = np.random.default_rng(seed)
     R, U0, V0 = _orthogonal(rng, HIDDEN), _orthogonal(rng, n_out), _orthogonal(rng, n_in)
     root = np.sqrt(lam ** 2 + 4 * PRODUCT_SCALE ** 2)

@@ -142,7 +142,7 @@ def svd_image(out_dir, *, quick: bool = False) -> Path:
     """The seed's low-rank SVD approximation of a photograph, as a rank sweep.
 
     The truncated SVD U_r S_r V_rᵀ keeps the r strongest modes; a deep linear network trained
-    on Σyx learns its modes one after another in order of s (theory.md §5.2, §6 B–C), so its
+    on Σyx learns its modes one after another in order of s (docs/theory.md §5.2, §6 B–C), so its
     estimate passes through (soft) versions of these approximations. Panels: the image at ranks
     1 … 64 and in full, the singular-value spectrum, and the relative error
     ‖X − X_r‖_F/‖X‖_F: the Eckart–Young value sqrt(Σ_{k>r} s_k²)/‖X‖_F (line) and the measured
@@ -187,7 +187,7 @@ def svd_image(out_dir, *, quick: bool = False) -> Path:
 
 def svd_image_animation(out_dir, *, quick: bool = False) -> Path:
     """The seed's rank-sweep animation as a GIF, beside a deep linear network learning the
-    image (theory.md §5.2, §6 B–C).
+    image (docs/theory.md §5.2, §6 B–C).
 
     Left: the truncated SVD at rank r (the seed's animation). Middle: the estimate U A(t) Vᵀ of
     a deep (two-layer) linear network trained on Σyx = X/‖X‖₂ from an aligned balanced start
@@ -334,7 +334,7 @@ def _svd_figure(out_dir, task: Task, name: str, *, title: str, t_max: float, dt:
 
 
 def svd_four_items(out_dir, *, quick: bool = False) -> Path:
-    """SVD of the four-item environment (theory.md §6 B, data §4.1): Σyx = U S Vᵀ as labelled
+    """SVD of the four-item environment (docs/theory.md §6 B, data §4.1): Σyx = U S Vᵀ as labelled
     heatmaps (modes: all items, animals vs plants, oak vs rose, canary vs salmon) and the
     network's estimate Σ̂yx(t) = U A(t) Vᵀ at snapshot times t1–t4 between the modes'
     half-times, beside a_α(t) of simulated two-layer nets (4→16→7, small Gaussian starts) and
@@ -346,7 +346,7 @@ def svd_four_items(out_dir, *, quick: bool = False) -> Path:
 
 
 def svd_rumelhart(out_dir, *, quick: bool = False) -> Path:
-    """SVD of the Rumelhart / Rogers & McClelland environment (theory.md §6 B, data §4.2):
+    """SVD of the Rumelhart / Rogers & McClelland environment (docs/theory.md §6 B, data §4.2):
     the 36-attribute × 8-item Σyx = Y/8 (mean convention) = U S Vᵀ as labelled heatmaps and the
     network's estimate U A(t) Vᵀ at snapshot times, beside a_α(t) of simulated 8→16→36 nets
     (small Gaussian starts) and the closed form (§2.2, §2.5: Σx = I/8)."""
@@ -361,7 +361,7 @@ def svd_rumelhart(out_dir, *, quick: bool = False) -> Path:
 
 
 def deep_vs_shallow(out_dir, *, quick: bool = False) -> Path:
-    """Deep (8→16→36) vs shallow (8→36) networks on the Rumelhart environment (theory.md §6 C,
+    """Deep (8→16→36) vs shallow (8→36) networks on the Rumelhart environment (docs/theory.md §6 C,
     §2.2–§2.3, §5.2, §5.10), both from the same small Gaussian starts (σ = 1e-2).
 
     Panels: (a) deep mode strengths a_α(t): sigmoids in order of s, closed form from the
@@ -475,7 +475,7 @@ def _mds_panels(axes, run, closed_form, times, titles, *, run_label: str, **opti
 
 
 def hierarchy(out_dir, *, quick: bool = False) -> Path:
-    """Hierarchical branching diffusion (theory.md §6 D, §4.5, §5.1): a binary tree of depth 3
+    """Hierarchical branching diffusion (docs/theory.md §6 D, §4.5, §5.1): a binary tree of depth 3
     (8 items), ±1 features that flip with probability ε = 0.1 per edge.
 
     Panels: (a) the sampled item × feature matrix; (b) the Haar-like object analyzers of the
@@ -591,7 +591,7 @@ def _illusion_panel(ax, runs, illusion, found, task: Task) -> None:
 
 
 def illusions(out_dir, *, quick: bool = False) -> Path:
-    """Illusory correlations (theory.md §6 E, §5.3).
+    """Illusory correlations (docs/theory.md §6 E, §5.3).
 
     The prediction ŷ_m^i(t) = Σ_α a_α(t) u^α_m v^α_i of a property m that item i lacks rises
     while the coarse modes that carry the category's typical value are learned and falls when
@@ -656,7 +656,7 @@ TYPICALITY_PANELS = ((1, ("oak", "pine", "rose", "daisy"), "plants in the animal
 
 
 def typicality(out_dir, *, quick: bool = False) -> Path:
-    """Item typicality on the Rumelhart environment (theory.md §6 F, §5.4), Σyx = Y/8.
+    """Item typicality on the Rumelhart environment (docs/theory.md §6 F, §5.4), Σyx = Y/8.
 
     An item's typicality for the category of mode α is its object-analyzer entry v^α_i, which
     equals the projection of its properties on the category prototype u_α, u_αᵀy^i/(P s_α).
@@ -744,7 +744,7 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
 
 
 def coherence(out_dir, *, quick: bool = False) -> Path:
-    """Category coherence (theory.md §6 G, §5.5): a category of K items sharing K features
+    """Category coherence (docs/theory.md §6 G, §5.5): a category of K items sharing K features
     (a block of ones) in an N × N item-feature matrix of Gaussian noise of variance σ² = 1,
     N = 32, Σyx = Y/N (mean convention).
 
@@ -830,7 +830,7 @@ def coherence(out_dir, *, quick: bool = False) -> Path:
 
 
 def inductive_projection(out_dir, *, quick: bool = False) -> Path:
-    """Inductive projection across development on the Rumelhart environment (theory.md §6 H,
+    """Inductive projection across development on the Rumelhart environment (docs/theory.md §6 H,
     §5.7), Σyx = Y/8.
 
     A novel property taught for one item (a new output row trained on that item, the rest of
@@ -911,7 +911,7 @@ def inductive_projection(out_dir, *, quick: bool = False) -> Path:
 
 def rsa(out_dir, *, quick: bool = False) -> Path:
     """Representational similarity over development and its invariance across networks
-    (theory.md §6 I, §5.8), Rumelhart environment, Σyx = Y/8.
+    (docs/theory.md §6 I, §5.8), Rumelhart environment, Σyx = Y/8.
 
     For one-hot items the hidden RSM is h^iᵀh^j = (W1ᵀW1)_ij = (V A(t) Vᵀ)_ij (two layers,
     mean convention: A → A/d), whatever the hidden units' basis and number, so networks of
@@ -990,7 +990,7 @@ FORM_SIGMA2 = 10.0
 
 def _forms(key, n_features: int) -> list:
     """(name, dataset, predicted basis, predicted K-eigenvalues, graph edges) per form, 16
-    items each; the predicted bases are theory.md §5.9's (Fourier, DCT, products, Haar, and
+    items each; the predicted bases are docs/theory.md §5.9's (Fourier, DCT, products, Haar, and
     for clusters the eigenvectors of the exact covariance: indicators, then contrasts)."""
     n = FORM_SIZE
     keys = jax.random.split(key, 5)
@@ -1051,7 +1051,7 @@ def _gap_below(groups, limit: int, total: int) -> int:
 
 
 def structural_forms(out_dir, *, quick: bool = False) -> Path:
-    """Structural forms (theory.md §6 J, §5.9): features smooth on a ring, a chain, a 4×4
+    """Structural forms (docs/theory.md §6 J, §5.9): features smooth on a ring, a chain, a 4×4
     grid, a binary tree (leaves) and four clusters, y ~ N(0, (Δ + I/σ²)^{-1}), σ² = 10, 16
     items each, Σyx = Y/16.
 
@@ -1123,7 +1123,7 @@ def structural_forms(out_dir, *, quick: bool = False) -> Path:
 
 
 def depth(out_dir, *, quick: bool = False) -> Path:
-    """Learning time against depth (theory.md §2.4, §5.10): a single mode s = 1 (Σyx = 1,
+    """Learning time against depth (docs/theory.md §2.4, §5.10): a single mode s = 1 (Σyx = 1,
     white input) learned by a balanced chain of L weight matrices, τ du/dt = L u^{2−2/L}(s − u).
 
     Panels: (a) the time from the start to u = s/2 against L, exact (`transition_time`, solid

@@ -9,7 +9,7 @@ Conventions (every module follows these; ``tests/test_task.py`` checks each):
       Σx = X Xᵀ / P,        Σyx = Y Xᵀ / P.
 
   One-hot items (X = I) are therefore *not* white: Σx = I/P. The theory accepts this case
-  (shared-basis non-white modes, theory.md §2.5), so theory and simulation agree whatever the
+  (shared-basis non-white modes, docs/theory.md §2.5), so theory and simulation agree whatever the
   convention. ``normalise="sum"`` gives the 2014 convention Σx = X Xᵀ, Σyx = Y Xᵀ, which for
   one-hot items is the seed's experiment ``Task(sigma_yx=Y, sigma_x=I)``.
 * **Loss.** L(W) = (1/2P) Σ_μ ||y_μ − W x_μ||² = ½ tr Σy − tr(Wᵀ Σyx) + ½ tr(W Σx Wᵀ), with

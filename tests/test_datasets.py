@@ -1,4 +1,5 @@
-"""Tests for semjax.datasets: literature tables (theory.md 4.1, 4.2, 4.4) and tree models (4.5)."""
+"""Tests for semjax.datasets: literature tables (docs/theory.md §4.1, §4.2, §4.4) and tree models
+(§4.5)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def _separates(vector, positive, negative, *, others=()) -> bool:
     return bool(split and weak)
 
 
-# ---------------------------------------------------------------- four_items (theory.md 4.1)
+# ---------------------------------------------------------------- four_items (docs/theory.md §4.1)
 
 
 def test_four_items_table():
@@ -55,7 +56,7 @@ def test_four_items_spectrum():
                                atol=1e-12)
 
 
-# ---------------------------------------------------------------- rumelhart (theory.md 4.2)
+# ---------------------------------------------------------------- rumelhart (docs/theory.md §4.2)
 
 _PLANTS, _ANIMALS = [0, 1, 2, 3], [4, 5, 6, 7]
 
@@ -96,7 +97,7 @@ def test_rumelhart_modes():
     assert _separates(vt[3], [0, 1], [2, 3], others=_ANIMALS)  # mode 4: trees vs flowers
 
 
-# ---------------------------------------------------------------- braun_hierarchy (theory.md 4.4)
+# ----------------------------------------------------------- braun_hierarchy (docs/theory.md §4.4)
 
 def _haar_labels() -> np.ndarray:
     """Braun et al.'s labels (items x features) rebuilt from their structure: a root feature,
@@ -117,7 +118,7 @@ _BRAUN_LABELS = _haar_labels()
 def test_braun_hierarchy_matrix():
     data = datasets.braun_hierarchy()
     np.testing.assert_array_equal(data.targets, _BRAUN_LABELS.T)
-    np.testing.assert_array_equal(data.targets[:, 2], [1, 1, -1, 0, 0, 1, 0, 0])  # theory.md row 3
+    np.testing.assert_array_equal(data.targets[:, 2], [1, 1, -1, 0, 0, 1, 0, 0])  # S5, row 3
     np.testing.assert_array_equal(data.inputs, np.eye(8))
     assert data.name == "braun_hierarchy"
     assert data.item_names[0] == "item0" and data.property_names[-1] == "feature7"

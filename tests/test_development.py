@@ -1,4 +1,4 @@
-"""Developmental read-outs (semjax/analysis/_development.py) against the theory (theory.md §5).
+"""Developmental read-outs (semjax/analysis/_development.py) against the theory (docs/theory.md §5).
 
 Every tolerance below is derived in the test that uses it. Two recurring ones:
 
@@ -42,7 +42,7 @@ def four_items():
 def tree_task():
     """Branching diffusion, B = 2, D = 3 (P = 8), ε = 0.02, 4000 features, mean convention.
 
-    Level singular values (theory.md §4.5) ≈ 20.5 (root), 5.5, 3.7, 2.2: sampled fluctuations
+    Level singular values (docs/theory.md §4.5) ≈ 20.5 (root), 5.5, 3.7, 2.2: sampled fluctuations
     (relative sqrt(P/N_f) ≈ 4.5 %) split each level but keep the levels apart."""
     ds = datasets.branching_diffusion(jax.random.key(0), branching=2, depth=3, n_features=4000,
                                       flip=0.02)

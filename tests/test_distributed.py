@@ -10,6 +10,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from semjax import Task, store, sweep
 
@@ -48,6 +49,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow  # two fresh JAX processes (~40-75 s on 2 cores); python -m pytest -m slow
 def test_two_processes_give_bitwise_the_single_device_sweep(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)

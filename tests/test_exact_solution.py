@@ -1,4 +1,4 @@
-"""`theory.exact_solution` (matrix Riccati solution, theory.md §3) against RK4 integration, the
+"""`theory.exact_solution` (matrix Riccati solution, docs/theory.md §3) against RK4 integration, the
 paper forms of Braun et al. (§3.5) and Dominé et al. (§3.6), its fixed points and its errors.
 
 Tolerances (all float64):
@@ -25,7 +25,7 @@ from semjax.theory._riccati import ExactSolution, exact_solution
 LAMBDAS = (0.0, 0.7, -1.3, 3.0)
 # (N1, N2, N3): square; N1 < N3 and N1 > N3; hidden bottleneck; hidden wider than N1 or N3.
 # Except square with N2 = N1 = N3 (and λ = 0 with N2 = min(N1, N3)), F_λ has more than N2
-# positive eigenvalues: the caveat case of theory.md §3.4.
+# positive eigenvalues: the caveat case of docs/theory.md §3.4.
 SHAPES = ((4, 4, 4), (3, 3, 5), (5, 3, 3), (4, 2, 4), (3, 4, 5), (5, 4, 3), (3, 6, 5))
 T_MAX, DT = 30.0, 2e-3
 
@@ -49,14 +49,14 @@ def _feasible(shape, lam):
 
 def _balanced_start(task, n_hidden, lam, seed, scale=0.3):
     """W1 = R S1 Vᵀ, W2 = U S2 Rᵀ with a random product U diag(p) Vᵀ (distinct p), so that
-    W2ᵀW2 − W1W1ᵀ = λI (theory.md §3.1); spare hidden directions carry √|λ|."""
+    W2ᵀW2 − W1W1ᵀ = λI (docs/theory.md §3.1); spare hidden directions carry √|λ|."""
     rng = np.random.default_rng(seed)
     n_out, n_in = task.n_out, task.n_in
     k = min(n_in, n_hidden, n_out)
     U, V, R = _orthogonal(rng, n_out), _orthogonal(rng, n_in), _orthogonal(rng, n_hidden)
     if n_in == n_hidden == n_out:
         # A full-rank balanced square map cannot change orientation under gradient flow: with
-        # det(ŨᵀU VᵀṼ) = −1 one mode is stuck (theory.md §3.6). Keep the orientation of Σyx.
+        # det(ŨᵀU VᵀṼ) = −1 one mode is stuck (docs/theory.md §3.6). Keep the orientation of Σyx.
         Ut, _, Vt = task.modes
         if np.linalg.det(Ut.T @ U) * np.linalg.det(V.T @ Vt) < 0:
             U[:, 0] *= -1
@@ -149,7 +149,7 @@ def test_long_times_are_finite_and_at_the_fixed_point(shape):
             assert np.all(np.isfinite(field))
         for network_map in far.network_map:
             assert _relative_error(network_map, best) < 1e-10, (shape, lam)
-        if n_in == n_hidden == n_out:  # theory.md §3.8: W1ᵀW1 → V S1² Vᵀ, W2W2ᵀ → U S2² Uᵀ
+        if n_in == n_hidden == n_out:  # docs/theory.md §3.8: W1ᵀW1 → V S1² Vᵀ, W2W2ᵀ → U S2² Uᵀ
             root = np.sqrt(lam ** 2 + 4 * s ** 2)
             for w1tw1, w2w2t in zip(far.w1tw1, far.w2w2t):
                 assert _relative_error(w1tw1, (V * (root - lam) / 2) @ V.T) < 1e-10
@@ -168,10 +168,10 @@ def test_t_zero_returns_the_start(shape):
             assert np.abs(np.asarray(got) - want).max() < 1e-12 * max(1.0, np.abs(want).max())
 
 
-# --- the paper forms, transcribed as in theory.md §3.5 and §3.6 (square N1 = N2 = N3) ---
+# --- the paper forms, transcribed as in docs/theory.md §3.5 and §3.6 (square N1 = N2 = N3) ---
 
 def _braun_qqt(w1, w2, sigma_yx, t):
-    """Braun et al. (2022), zero-balanced: QQᵀ = Z M⁻¹ Zᵀ (theory.md §3.5, τ = 1)."""
+    """Braun et al. (2022), zero-balanced: QQᵀ = Z M⁻¹ Zᵀ (docs/theory.md §3.5, τ = 1)."""
     U, S, Vt = np.linalg.svd(w2 @ w1)
     Ut, St, Vtt = np.linalg.svd(sigma_yx)
     V, Vt_ = Vt.T, Vtt.T
@@ -186,7 +186,7 @@ def _braun_qqt(w1, w2, sigma_yx, t):
 
 
 def _domine_qqt(w1, w2, sigma_yx, t):
-    """Dominé et al. (2025), λ-balanced: QQᵀ = Z M⁻¹ Zᵀ (theory.md §3.6, τ = 1)."""
+    """Dominé et al. (2025), λ-balanced: QQᵀ = Z M⁻¹ Zᵀ (docs/theory.md §3.6, τ = 1)."""
     lam = (w2.T @ w2 - w1 @ w1.T)[0, 0]
     U, _, Vt = np.linalg.svd(w2 @ w1)
     S1, S2 = np.diag(np.linalg.svd(w1)[1]), np.diag(np.linalg.svd(w2)[1])
@@ -237,7 +237,7 @@ def test_scaled_identity_inputs_are_solved_as_a_rescaled_white_flow():
 
 
 def test_ntk_is_the_jacobian_gram_on_the_task_inputs():
-    """K = J Jᵀ with J = ∂ vec(W2W1X)/∂(W1, W2), output index outer (theory.md §3.8)."""
+    """K = J Jᵀ with J = ∂ vec(W2W1X)/∂(W1, W2), output index outer (docs/theory.md §3.8)."""
     rng = np.random.default_rng(9)
     base = _task(4, 3, np.array([1.8, 1.2, 0.9]), seed=9)
     X = rng.normal(size=(4, 6))

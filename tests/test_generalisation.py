@@ -1,5 +1,5 @@
-"""Generalisation read-outs and the datasets behind them (theory.md §5.5–§5.9): structural forms,
-category coherence, the derived basic-level check, inductive projection and RSA.
+"""Generalisation read-outs and the datasets behind them (docs/theory.md §5.5–§5.9): structural
+forms, category coherence, the derived basic-level check, inductive projection and RSA.
 
 Every tolerance is derived in a comment next to it; all runs are float64 (conftest enables x64).
 """

@@ -55,7 +55,7 @@ def _orthogonal(rng, n):
 
 def _balanced_start(lam, scale=0.01, seed=0):
     """W1 = R S1 V0ᵀ, W2 = U0 S2 Rᵀ (random R, U0, V0): product scale·U0 V0ᵀ on 4 directions,
-    W2ᵀW2 − W1W1ᵀ = λI (theory.md §3.1); λ = 0 gives W1 = a R Vᵀ, W2 = a U Rᵀ, a = √scale,
+    W2ᵀW2 − W1W1ᵀ = λI (docs/theory.md §3.1); λ = 0 gives W1 = a R Vᵀ, W2 = a U Rᵀ, a = √scale,
     and a dead fifth hidden direction."""
     rng = np.random.default_rng(seed)
     R, U0, V0 = _orthogonal(rng, HIDDEN), _orthogonal(rng, 7), _orthogonal(rng, 4)
@@ -298,7 +298,7 @@ def test_forgetting_errors(schedule):
 
 def test_schedule_solution_errors_name_the_phase(task_a, schedule):
     # an aligned balanced start has no component along the reversed task's directions: the
-    # reversal is exactly stuck (theory.md §3.6), and the error says at which switch
+    # reversal is exactly stuck (docs/theory.md §3.6), and the error says at which switch
     U, _, V = task_a.modes
     R = _orthogonal(np.random.default_rng(3), 4)
     aligned = (0.1 * R @ V.T, 0.1 * U @ R.T)

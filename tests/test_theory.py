@@ -1,5 +1,5 @@
 """Closed-form mode strengths and learning times: against an independent high-precision
-reference, their own ODEs, limits, and the orderings theory.md §2.4 predicts."""
+reference, their own ODEs, limits, and the orderings docs/theory.md §2.4 predicts."""
 
 import decimal
 
@@ -164,7 +164,7 @@ def test_lambda_balanced_small_s_and_a0_against_lambda(dtype):
        lam=st.floats(-4, 3).map(lambda e: 10.0 ** e), sign=st.sampled_from([-1.0, 1.0]),
        t=st.floats(-3, 1).map(lambda e: 10.0 ** e))
 def test_lambda_balanced_mode_solves_its_ode(s, ratio, lam, sign, t):
-    """τ da/dt = √(λ² + 4a²)(s − a) with a(0) = a0 (theory.md §3.7): the derivative (by
+    """τ da/dt = √(λ² + 4a²)(s − a) with a(0) = a0 (docs/theory.md §3.7): the derivative (by
     forward-mode autodiff of the closed form) satisfies the ODE to float64 precision, also
     where s and a0 are small against λ."""
     a0, lam, t = s * ratio, sign * lam, t / max(s, lam)
@@ -275,7 +275,7 @@ def test_times_exact_and_approximate():
 
 
 def test_learning_time_versus_depth():
-    """theory.md §2.4: (i) with a fixed composite start u0, t(L) · L approaches the large-depth
+    """docs/theory.md §2.4: (i) with a fixed composite start u0, t(L) · L approaches the large-depth
     formula as L grows, so learning time → 0 ∝ 1/L; (ii) with a fixed per-layer strength
     a < 1 (u0 = a^L) learning slows with depth."""
     s, u0, uf = 1.0, 0.05, 0.5

@@ -1,4 +1,4 @@
-"""Tests for semjax.theory._spectra: tree spectra (theory.md 4.5), structural forms (5.9) and
+"""Tests for semjax.theory._spectra: tree spectra (docs/theory.md §4.5), structural forms (5.9) and
 category coherence (5.5), each against direct eigendecomposition or sampled data."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def _degenerate_groups(values, tol=1e-9):
     return list(itertools.pairwise(edges))
 
 
-# ------------------------------------------------------------ hierarchy (theory.md 4.5)
+# ------------------------------------------------------------ hierarchy (docs/theory.md §4.5)
 
 
 @pytest.mark.parametrize("branching, depth, flip", TREES)
@@ -154,7 +154,7 @@ def test_progressive_differentiation_order(branching, depth, flip):
         start = stop
 
 
-# --------------------------------------------------------- structural forms (theory.md 5.9)
+# --------------------------------------------------------- structural forms (docs/theory.md §5.9)
 
 FORMS = [("ring", 5, None), ("ring", 6, None), ("ring", 9, None), ("ring", 12, None),
          ("chain", 1, None), ("chain", 7, None), ("chain", 10, None),
@@ -210,7 +210,7 @@ def test_graph_laplacian_edges():
     assert -np.triu(grid, 1).sum() == rows * (cols - 1) + cols * (rows - 1)
 
 
-# ------------------------------------------------------ category coherence (theory.md 5.5)
+# ------------------------------------------------------ category coherence (docs/theory.md §5.5)
 
 
 def _block_plus_noise(k_items, k_features, n_items, n_features, noise_variance, seed):

@@ -35,7 +35,7 @@ def test_integrators_converge_to_the_closed_form_at_their_order(seed_task, depth
 
 def test_one_hot_mean_convention_matches_the_closed_form(seed_task):
     """Σx = I/P (one-hot items, averaged convention) is the shared-basis non-white case: the
-    recorded strengths u_αᵀ W Σx v_α follow the white a(t) with the same s (theory.md §2.5)."""
+    recorded strengths u_αᵀ W Σx v_α follow the white a(t) with the same s (docs/theory.md §2.5)."""
     task = Task.from_dataset(datasets.four_items())
     a0 = 1e-3
     run = simulate(task, hidden=8, t_max=40.0, dt=0.02, init="aligned", init_scale=a0,
@@ -93,7 +93,7 @@ def test_compare_aligned_simulation_with_theory_at_integrator_error(mean_task):
 
 @pytest.mark.parametrize("depth", [3, 4])
 def test_deep_chain_simulation_matches_layered_closed_form(seed_task, depth):
-    """Depth ≥ 3, aligned balanced start: τ du/dt = L u^{2−2/L}(s − u) (theory.md §2.4). The
+    """Depth ≥ 3, aligned balanced start: τ du/dt = L u^{2−2/L}(s − u) (docs/theory.md §2.4). The
     residual mismatch is RK4's truncation error: it falls 16-fold when dt halves."""
     errors = []
     for dt in (0.01, 0.005):

@@ -1,6 +1,6 @@
 """Read-outs on any `semjax.Trajectory`, simulated or theoretical, and their comparison.
 
-Each read-out names the phenomenon of theory.md §5 it measures and, where the theory makes
+Each read-out names the phenomenon of docs/theory.md §5 it measures and, where the theory makes
 one, its prediction; they work on the batch axes of the trajectory they are given.
 """
 

@@ -1,9 +1,9 @@
-"""Developmental read-outs on any `semjax.Trajectory` (theory.md §5.1–§5.4, §5.8).
+"""Developmental read-outs on any `semjax.Trajectory` (docs/theory.md §5.1–§5.4, §5.8).
 
 Every function takes a Trajectory and does not care whether it came from `semjax.simulate` or
 `semjax.theory.trajectory`; it works on the host in numpy, vectorised over the trajectory's
 batch axes and its time axis (results keep the leading ``(*batch,)`` axes, in the order of
-``trajectory.batch_axes``). The common ingredients (theory.md §5, balanced decoupled modes):
+``trajectory.batch_axes``). The common ingredients (docs/theory.md §5, balanced decoupled modes):
 
     W(t) = Σ_α w_α(t) u_α v_αᵀ,   ŷ^i(t) = W(t) x_i,   W1ᵀW1 = V A(t) Vᵀ,
 
@@ -129,7 +129,7 @@ def mode_learning_times(trajectory, s, thresholds=(0.1, 0.5, 0.9)) -> np.ndarray
 
     For each threshold f the first t with a_α(t) = f · s_α (linear interpolation between
     recorded times, `semjax.analysis.crossing_times`); NaN where a mode never gets there. For a
-    deep decoupled balanced mode from a0 (theory.md §2.2, Saxe et al. 2014 eq. 11)
+    deep decoupled balanced mode from a0 (docs/theory.md §2.2, Saxe et al. 2014 eq. 11)
 
         t_f = (τ/2s) ln[ f (s − a0) / (a0 (1 − f)) ],
 
@@ -154,7 +154,7 @@ def mode_learning_times(trajectory, s, thresholds=(0.1, 0.5, 0.9)) -> np.ndarray
 
 
 class Plateaus(NamedTuple):
-    """Stage-like transitions of each mode (theory.md §5.2).
+    """Stage-like transitions of each mode (docs/theory.md §5.2).
 
     Attributes:
         length: plateau length, the time to reach ``low``·s, (*batch, r).
@@ -169,11 +169,11 @@ class Plateaus(NamedTuple):
 
 
 def plateaus(trajectory, s, low: float = 0.1, high: float = 0.9) -> Plateaus:
-    """Plateau length and transition width of every mode (theory.md §5.2, §2.2).
+    """Plateau length and transition width of every mode (docs/theory.md §5.2, §2.2).
 
     The plateau is the time a mode takes to reach ``low`` of its final strength; the transition
     is the time from ``low`` to ``high``. For a deep decoupled balanced mode from a0 these are
-    exactly (theory.md §2.2)
+    exactly (docs/theory.md §2.2)
 
         length = (τ/2s) ln[ low·s (s − a0) / (a0 (s − low·s)) ],
         width  = (τ/2s) ln[ high (1 − low) / ((1 − high) low) ]  (= (τ/2s) ln 81 for 10–90 %),
@@ -228,7 +228,7 @@ class LossStaircase(NamedTuple):
 
 
 def loss_staircase(trajectory, *, valley: float = 0.5, min_rate: float = 1e-3) -> LossStaircase:
-    """The loss curve as a staircase: steep drops separated by plateaus (theory.md §5.2).
+    """The loss curve as a staircase: steep drops separated by plateaus (docs/theory.md §5.2).
 
     With white inputs L(t) = ½ Σ_α (s_α − a_α(t))² / d_α, so each mode's sigmoidal transition
     removes ½ s_α²/d_α of loss around its half-time (τ/2s_α) ln(s_α/a0 − 1). On a logarithmic
@@ -351,9 +351,10 @@ def _separated(rate, index, candidates, valley: float) -> np.ndarray:
 
 
 def hierarchy_levels_of_modes(task, branching: int, depth: int) -> np.ndarray:
-    """Assign each mode of a tree-structured task to the tree level it resolves (theory.md §4.5).
+    """Assign each mode of a tree-structured task to the tree level it resolves
+    (docs/theory.md §4.5).
 
-    The object analyzers of a regular B-ary tree of depth D (branching diffusion, theory.md
+    The object analyzers of a regular B-ary tree of depth D (branching diffusion, docs/theory.md
     §4.5) are the uniform vector and the Haar wavelets of its splits; level ℓ's wavelets span a
     subspace H_ℓ of item space (`semjax.theory.hierarchy_modes`). Sampled data rotate and
     slightly mix each level's degenerate modes, so mode α is assigned to the level whose
@@ -395,7 +396,7 @@ def hierarchy_levels_of_modes(task, branching: int, depth: int) -> np.ndarray:
 
 
 class LevelOrder(NamedTuple):
-    """Half-times by hierarchy level (theory.md §5.1).
+    """Half-times by hierarchy level (docs/theory.md §5.1).
 
     Attributes:
         levels: the distinct level labels, ascending (coarse → fine), (n_levels,).
@@ -415,7 +416,7 @@ class LevelOrder(NamedTuple):
 def level_learning_order(trajectory, task, levels, *, rtol: float = 0.01) -> LevelOrder:
     """Progressive differentiation: are coarse hierarchy levels learned before fine ones?
 
-    theory.md §5.1: mode α becomes active at t½(s_α) = (τ/2s_α) ln(s_α/a0 − 1); on hierarchical
+    docs/theory.md §5.1: mode α becomes active at t½(s_α) = (τ/2s_α) ln(s_α/a0 − 1); on hierarchical
     data s decreases with the level of the split, so a deep network learns levels in order
     ℓ = root, 0, 1, … (strictly increasing half-times), while a shallow network learns every
     mode with the same time constant (equal half-times (τ/d) ln 2 from a small start, §2.3;
@@ -467,12 +468,12 @@ def level_learning_order(trajectory, task, levels, *, rtol: float = 0.01) -> Lev
 
 
 def representational_similarity(trajectory, normalise: str | None = None) -> np.ndarray:
-    """Hidden representational similarity matrix of the items over time (theory.md §5.8).
+    """Hidden representational similarity matrix of the items over time (docs/theory.md §5.8).
 
     RSM_ij(t) = h^iᵀ h^j with h^i = W1(t) x_i, read from the recorded ``hidden_gram``
     (W1 X)ᵀ(W1 X). For balanced decoupled dynamics with one-hot items it is
 
-        RSM(t) = W1ᵀW1 = V A(t) Vᵀ = Σ_α a_α(t) v_α v_αᵀ    (white inputs; theory.md §5.8),
+        RSM(t) = W1ᵀW1 = V A(t) Vᵀ = Σ_α a_α(t) v_α v_αᵀ    (white inputs; docs/theory.md §5.8),
 
     two layers (a_α → w_α = a_α/d_α for shared-basis non-white inputs, e.g. one-hot items
     under the "mean" convention; w_α^{2/L} for a balanced chain of L layers), independent of
@@ -515,10 +516,10 @@ def mds_embedding(rsm, n_components: int = 2) -> np.ndarray:
     """Classical (Torgerson) multidimensional scaling of items from a similarity (Gram) matrix.
 
     Squared distances from the Gram G: D²_ij = G_ii + G_jj − 2 G_ij (= ‖h^i − h^j‖², the
-    semantic distance of theory.md §5.10). Double centring, B = −½ J D² J = J G J with
+    semantic distance of docs/theory.md §5.10). Double centring, B = −½ J D² J = J G J with
     J = I − 11ᵀ/P, recovers the Gram of the centred points; with B = Q Λ Qᵀ (Λ descending) the
     coordinates are X = Q_k Λ_k^{1/2} (negative eigenvalues clipped to 0), which reproduces
-    the points up to a rotation/reflection and a translation (theory.md §5.1: MDS of h^i(t)
+    the points up to a rotation/reflection and a translation (docs/theory.md §5.1: MDS of h^i(t)
     shows progressive differentiation).
 
     Sign convention (deterministic): in every component the first coordinate whose magnitude
@@ -647,7 +648,7 @@ def illusory_correlations(trajectory, task, *, min_size: float | None = None) ->
     value, and the finer mode that corrects it for an exceptional item arrives later, so deep
     networks show illusions (e.g. on the four-item data "salmon can fly", "canary can swim",
     "oak has petals", "rose has leaves"); a shallow network from a small start moves every entry
-    monotonically (theory.md §2.3) and has none beyond roundoff. (With a hidden bottleneck the
+    monotonically (docs/theory.md §2.3) and has none beyond roundoff. (With a hidden bottleneck the
     network never reaches T; the excursion is still measured against T X.)
 
     Args:
@@ -701,7 +702,7 @@ def illusory_correlations(trajectory, task, *, min_size: float | None = None) ->
 
 
 class Typicality(NamedTuple):
-    """Item typicality for one category mode (theory.md §5.4).
+    """Item typicality for one category mode (docs/theory.md §5.4).
 
     Attributes:
         mode: the mode index α.
@@ -719,7 +720,7 @@ class Typicality(NamedTuple):
 
 
 def typicality(task, category_mode: int, items=None) -> Typicality:
-    """Typicality of items for a category mode: their object-analyzer entries (theory.md §5.4).
+    """Typicality of items for a category mode: their object-analyzer entries (docs/theory.md §5.4).
 
     An item's typicality for the category of mode α is its entry v^α_i of the object analyzer
     (for inputs x_i: v_αᵀ x_i); the feature synthesizer u_α acts as the category's prototype.
@@ -755,7 +756,7 @@ def typicality(task, category_mode: int, items=None) -> Typicality:
 
 def category_response_times(trajectory, task, mode: int, threshold: float,
                             items=None) -> np.ndarray:
-    """Time at which each item's category response reaches a threshold (theory.md §5.4).
+    """Time at which each item's category response reaches a threshold (docs/theory.md §5.4).
 
     The response of item i along the category of mode α is the projection of its prediction
     on the prototype, r_i(t) = u_αᵀ ŷ^i(t) = u_αᵀ W(t) x_i. For decoupled dynamics

@@ -1,5 +1,5 @@
 """Read-outs of what a network generalises, and of what its representations share
-(theory.md §5.5–§5.9): structural forms, category coherence, the derived basic-level check,
+(docs/theory.md §5.5–§5.9): structural forms, category coherence, the derived basic-level check,
 inductive projection of novel properties and items, and representational similarity.
 
 Every function takes a `semjax.Task` (or a `semjax.datasets.Dataset`, turned into a task with
@@ -67,7 +67,7 @@ def _projector_distance(first: np.ndarray, second: np.ndarray) -> float:
 def object_analyzer_distance(task_or_dataset, basis, n_modes: int) -> float:
     """Distance between the span of the top ``n_modes`` object analyzers and a predicted basis.
 
-    theory.md §5.9: data from a structural form have object analyzers (columns of V in
+    docs/theory.md §5.9: data from a structural form have object analyzers (columns of V in
     Σyx = U S Vᵀ) equal to the graph Laplacian's eigenvectors, e.g. Fourier modes for a ring
     and DCT-II modes for a chain (`semjax.theory.structural_spectrum(...).eigenvectors`).
     Degenerate or nearly degenerate modes (ring cos/sin pairs, sampled data) are only defined
@@ -137,7 +137,7 @@ def category_mode(task_or_dataset, category_items) -> tuple[int, float]:
 
 
 class CategoryCoherence(NamedTuple):
-    """Coherence read-out of one category (theory.md §5.5); singular values in Σyx units.
+    """Coherence read-out of one category (docs/theory.md §5.5); singular values in Σyx units.
 
     Attributes:
         coherence: C = K_o K_f / sqrt(N_o N_f).
@@ -178,7 +178,7 @@ class CategoryCoherence(NamedTuple):
 
 def category_coherence(task_or_dataset, *, category_items, category_features,
                        noise_variance: float, trajectory=None, a0=None) -> CategoryCoherence:
-    """Coherence, learnability and learning speed of a category in noise (theory.md §5.5).
+    """Coherence, learnability and learning speed of a category in noise (docs/theory.md §5.5).
 
     For Y = (ones on K_f features × K_o items) + i.i.d. noise of variance σ² (N_f × N_o,
     `semjax.datasets.coherent_category`), the category mode separates from the noise bulk iff
@@ -273,7 +273,7 @@ def basic_level_check(task_or_dataset, *, branching: int, depth: int, trajectory
                       a0: float = 1e-3) -> BasicLevelCheck:
     """Which split level of a tree is learned first, from per-level singular values.
 
-    This is the derived check of theory.md §5.6, not S1's formulation of basic-level effects
+    This is the derived check of docs/theory.md §5.6, not S1's formulation of basic-level effects
     (which is [uncertain]): on one-hot items at the leaves of a regular tree, every mode of
     the task is assigned to the tree level whose Haar-like subspace
     (`semjax.theory.hierarchy_modes`) holds most of its object analyzer; each level's learning
@@ -421,7 +421,7 @@ def _normalised_column(gram: np.ndarray, index: int) -> np.ndarray:
 
 
 def novel_property_projection(trajectory, task: Task, item, *, times=None) -> Projection:
-    """Predicted generalisation of a novel property taught for one item (theory.md §5.7).
+    """Predicted generalisation of a novel property taught for one item (docs/theory.md §5.7).
 
     Training only a new output row w on the hidden representations, target 1 for item i,
     from w = 0, converges to w = h_iᵀ/‖h_i‖², so item j receives
@@ -601,7 +601,7 @@ def learn_novel_item(trajectory, task: Task, property, *, times=None, method: st
 
 
 class RSAComparison(NamedTuple):
-    """Difference of two networks' hidden RSM trajectories (theory.md §5.8).
+    """Difference of two networks' hidden RSM trajectories (docs/theory.md §5.8).
 
     Attributes:
         t: (time,) recording times.
@@ -620,7 +620,7 @@ def rsa_invariance(trajectory_a, trajectory_b) -> RSAComparison:
     """Compare the hidden representational similarity (RSM) trajectories of two networks.
 
     The RSM of one-hot items is G(t) = W1ᵀ W1 = V A(t) Vᵀ for balanced dynamics, independent of
-    the hidden units' basis and number (theory.md §5.8): networks with different hidden widths
+    the hidden units' basis and number (docs/theory.md §5.8): networks with different hidden widths
     and seeds, started small and balanced, share their RSM trajectory. The difference at each
     time is normalised by the developed scale of the RSMs (their largest Frobenius norm over
     the run), not by the RSM at that time, which near t = 0 is the O(init²) random start.
@@ -669,7 +669,7 @@ def min_norm_rsm(task: Task) -> np.ndarray:
     """Final RSM from small (approximately zero-balanced) starts: the minimum-norm factorisation.
 
     From small initial weights the network converges to the min-norm factorisation of its
-    target map T = Σyx Σx⁺, which is balanced: W1ᵀW1 = (TᵀT)^{1/2} (theory.md §5.8). The items'
+    target map T = Σyx Σx⁺, which is balanced: W1ᵀW1 = (TᵀT)^{1/2} (docs/theory.md §5.8). The items'
     RSM is Xᵀ (TᵀT)^{1/2} X; for Σx = I and one-hot items, (ΣyxᵀΣyx)^{1/2} = V S Vᵀ.
 
     Args:
@@ -683,7 +683,7 @@ def min_norm_rsm(task: Task) -> np.ndarray:
 
 
 def lambda_balanced_final_rsm(task: Task, lam: float) -> np.ndarray:
-    """Final RSM from a λ-balanced start, W2ᵀW2 − W1W1ᵀ = λ I (theory.md §5.8, [derived]).
+    """Final RSM from a λ-balanced start, W2ᵀW2 − W1W1ᵀ = λ I (docs/theory.md §5.8, [derived]).
 
     The conservation law and W2W1 → T = Ũ S̃ Ṽᵀ give W1ᵀW1 → Ṽ S₁² Ṽᵀ with
     S₁² = (sqrt(λ² + 4 S̃²) − λ)/2, so the RSM is Xᵀ Ṽ S₁² Ṽᵀ X: V S₁² Vᵀ for Σx = I and

@@ -1,4 +1,4 @@
-"""Item-by-property environments for semantic-development experiments (theory.md section 4).
+"""Item-by-property environments for semantic-development experiments (docs/theory.md §4).
 
 Every generator returns a `Dataset` whose columns are items: ``inputs`` X (N1 x P, one-hot
 here) and ``targets`` Y (N3 x P).
@@ -13,16 +13,16 @@ Fixed tables from the literature:
 Tree-structured environments:
     - `regular_tree`: one membership feature per node of a regular B-ary tree.
     - `branching_diffusion`: features sampled from the hierarchical branching-diffusion process
-      (S6, theory.md section 4.5), with its exact expected item-item correlation
+      (S6, docs/theory.md §4.5), with its exact expected item-item correlation
       `branching_diffusion_correlation`.
     - `level_contrast_tree`: level-specific distinctive features whose per-level counts set
-      which split is strongest (the derived basic-level check, theory.md section 5.6).
+      which split is strongest (the derived basic-level check, docs/theory.md §5.6).
 
-Structural forms (theory.md section 5.9), features sampled from the graph-Gaussian model
+Structural forms (docs/theory.md §5.9), features sampled from the graph-Gaussian model
 y ~ N(0, (Δ + I/σ²)^{-1}): `ring`, `chain`, `grid`, `clusters`, `tree` (leaves of a tree graph,
 internal nodes marginalised), with their exact item covariance `form_covariance`.
 
-Category coherence (theory.md section 5.5): `coherent_category`, a block of ones in Gaussian
+Category coherence (docs/theory.md §5.5): `coherent_category`, a block of ones in Gaussian
 noise.
 """
 

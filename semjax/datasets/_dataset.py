@@ -13,7 +13,7 @@ from semjax import _validation
 class Dataset:
     """An item-by-property environment: P items, each an input vector and a property vector.
 
-    Columns are items, as in theory.md: ``inputs`` is X (N1 x P), ``targets`` is Y (N3 x P).
+    Columns are items, as in docs/theory.md: ``inputs`` is X (N1 x P), ``targets`` is Y (N3 x P).
     For one-hot items X is the identity. Build a `semjax.Task` from it with
     `semjax.Task.from_dataset`, which holds the normalisation convention.
 

@@ -1,5 +1,5 @@
-"""Structural-form environments (theory.md §5.9), coherent categories in noise (§5.5) and a tree
-with level-specific distinctive features (the derived basic-level check of §5.6).
+"""Structural-form environments (docs/theory.md §5.9), coherent categories in noise (§5.5) and a
+tree with level-specific distinctive features (the derived basic-level check of §5.6).
 
 Graph-Gaussian structural forms (Kemp & Tenenbaum 2008, [unverified] that S1 uses them): the
 items are the nodes of a graph G with Laplacian Δ = D − A (unit edge weights), and each of the
@@ -129,7 +129,7 @@ def _form(form: str, sigma2, size: dict) -> tuple[np.ndarray, list[str]]:
 
 
 def form_covariance(form: str, *, sigma2: float = 1.0, **size) -> np.ndarray:
-    """The item covariance K of a graph-Gaussian structural form (theory.md §5.9).
+    """The item covariance K of a graph-Gaussian structural form (docs/theory.md §5.9).
 
     K = (Δ + I/σ²)^{-1} for the form's graph (unit edge weights); for ``"tree"`` it is the
     leaf block of that matrix over all the tree's nodes, i.e. the covariance of the leaves
@@ -269,7 +269,7 @@ def tree(key, *, branching: int, depth: int, n_features: int, sigma2: float = 1.
 
 def coherent_category(key, *, n_items: int, n_features: int, category_items: int,
                       category_features: int, noise_variance: float) -> Dataset:
-    """A coherent category embedded in noise (theory.md §5.5): Y = block + noise.
+    """A coherent category embedded in noise (docs/theory.md §5.5): Y = block + noise.
 
     Y (N_f × N_o) has ones on the first K_f = ``category_features`` features of the first
     K_o = ``category_items`` items (the category: items ``member0`` … and features
@@ -329,7 +329,7 @@ def level_contrast_tree(branching: int, depth: int, features_per_level, *,
     so the counts n_ℓ choose which level has the largest singular value (sqrt(λ) in Y). With
     membership features (`regular_tree`, branching diffusion) a split's eigenvalue collects
     every finer level's features and coarse splits always dominate; this dataset is the
-    derived basic-level check of theory.md §5.6 (an intermediate level made strongest), not
+    derived basic-level check of docs/theory.md §5.6 (an intermediate level made strongest), not
     S1's formulation.
 
     Args:

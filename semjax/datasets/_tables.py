@@ -1,4 +1,4 @@
-"""Fixed item-by-property tables from the literature (theory.md sections 4.1, 4.2, 4.4).
+"""Fixed item-by-property tables from the literature (docs/theory.md §4.1, §4.2, §4.4).
 
 Every table is transcribed with items as columns, so ``targets`` is Y (properties x items)
 and the inputs are one-hot (X = I).
@@ -34,7 +34,7 @@ _FOUR_ITEM_ROWS = (
 def four_items() -> Dataset:
     """The four-item toy environment: canary, salmon, oak, rose with seven properties.
 
-    Y (7 x 4) is the table of theory.md section 4.1, transcribed from S7 (compneuro-julia
+    Y (7 x 4) is the table of docs/theory.md §4.1, transcribed from S7 (compneuro-julia
     ``007.jl``: ``Σyx = [ones(4)'; ones(2)' zeros(2)'; zeros(2)' ones(2)'; I(4)]``).
     Its SVD is exact: singular values sqrt(7), sqrt(3), 1, 1 with object analyzers
     v1 = (1, 1, 1, 1)/2 (all items), v2 = (1, 1, -1, -1)/2 (animals vs plants) and a
@@ -87,7 +87,7 @@ _RUMELHART_ATTRIBUTES = (
 def rumelhart() -> Dataset:
     """The Rumelhart / Rogers & McClelland semantic-cognition environment: 8 items, 36 attributes.
 
-    Y (36 x 8) is the table of theory.md section 4.2, transcribed from S8
+    Y (36 x 8) is the table of docs/theory.md §4.2, transcribed from S8
     (``ZeeshanGeoPk/semantic-cognition``, ``data/sem_data.txt``) with the four relations
     (ISA / is / can / has) collapsed, since each attribute belongs to exactly one relation.
     Rows follow S8's attribute order: seven category ISA rows, the eight item-name ISA rows
@@ -127,7 +127,7 @@ _BRAUN_LABELS = np.array([
 def braun_hierarchy(*, correct: bool = False, reversal: bool = False) -> Dataset:
     """The ±1 "Hierarchy" dataset of Braun et al. (S5 ``gooseberry/datasets/datasets.py``).
 
-    Eight one-hot items, eight Haar-like features (theory.md section 4.4): a root feature, one
+    Eight one-hot items, eight Haar-like features (docs/theory.md §4.4): a root feature, one
     level-1 split, two level-2 splits and four leaf splits. The labels L (items x features)
     have orthogonal columns, so Y = L^T has singular values equal to the column norms,
     s_k = ||L[:, k]|| = sqrt(8), sqrt(8), 2, 2, sqrt(2), sqrt(2), sqrt(2), sqrt(2).

@@ -1,4 +1,4 @@
-"""Hierarchical environments on a regular tree (theory.md section 4.5).
+"""Hierarchical environments on a regular tree (docs/theory.md §4.5).
 
 Items are the P = B^D leaves of a rooted tree with branching factor B and depth D. Nodes are
 ordered level by level (root first) and, within a level, by their path from the root; leaf i
@@ -56,7 +56,7 @@ def regular_tree(branching: int, depth: int, *, signed: bool = False) -> Dataset
     Y[n, i] = 1 if leaf i lies under node n (the node itself included) else 0, for all
     sum_{l=0}^{D} B^l nodes from the root (level 0) to the leaves (level D). Every item
     therefore has D + 1 features on. This is the noiseless limit of the branching-diffusion
-    model (theory.md section 4.5; cf. the ISA hierarchy of S8).
+    model (docs/theory.md §4.5; cf. the ISA hierarchy of S8).
 
     Args:
         branching: B >= 2, children per internal node.
@@ -82,7 +82,7 @@ def regular_tree(branching: int, depth: int, *, signed: bool = False) -> Dataset
 
 def branching_diffusion(key, *, branching: int, depth: int, n_features: int, flip: float,
                         root_flip: float = 0.5) -> Dataset:
-    """Sample features from the hierarchical branching-diffusion process (theory.md 4.5, S6).
+    """Sample features from the hierarchical branching-diffusion process (docs/theory.md §4.5, S6).
 
     For each feature independently the root takes the sign -1 with probability ``root_flip``
     (else +1), and every non-root node flips its parent's sign with probability ε = ``flip``.
@@ -130,7 +130,7 @@ def branching_diffusion(key, *, branching: int, depth: int, n_features: int, fli
 def branching_diffusion_correlation(branching: int, depth: int, flip: float) -> np.ndarray:
     """Exact expected item-item correlation of the branching-diffusion process.
 
-    With q = (1 - 2ε)^2 (theory.md section 4.5, [derived]),
+    With q = (1 - 2ε)^2 (docs/theory.md §4.5, [derived]),
 
         M_ij = E[y_i y_j] = q^(D - l(i, j)),
 

@@ -10,12 +10,12 @@ meaning of ``scale`` per initialiser:
 * ``"aligned"``: decoupled, balanced and aligned with the task (Saxe et al. 2014 §1.3):
   W_1 = f R_1 Vᵀ, W_l = f R_l R_{l−1}ᵀ, W_L = f U R_{L−1}ᵀ with f = scale^{1/L} and Haar
   R_l, so every mode of the map starts at a_α(0) = scale (u_αᵀ W v_α = scale); for depth 2
-  with ``lam`` ≠ 0 the λ-balanced aligned start of theory.md §3.7. Only the
+  with ``lam`` ≠ 0 the λ-balanced aligned start of docs/theory.md §3.7. Only the
   m = min(r, hidden widths) strongest modes are seeded; the others start (and stay) at zero.
 * ``"lambda_balanced"`` (depth 2): W_2ᵀW_2 − W_1W_1ᵀ = λ I with a task-independent random
-  product W_2W_1 = U₀ (scale · I) V₀ᵀ (theory.md §3.1, Dominé et al. 2025). With λ = 0 on a
+  product W_2W_1 = U₀ (scale · I) V₀ᵀ (docs/theory.md §3.1, Dominé et al. 2025). With λ = 0 on a
   square task about half of such starts are "stuck" (det(UᵀU₀ V₀ᵀV) = −1: a mode is
-  anti-aligned with the task and gradient flow stops at a saddle, theory.md §3.6);
+  anti-aligned with the task and gradient flow stops at a saddle, docs/theory.md §3.6);
   `semjax.theory.exact_solution` says so for a given start.
 """
 
@@ -62,8 +62,9 @@ def aligned_chain(key, scale, shapes, output_basis, input_basis):
 
 
 def balanced_factors(product_value, lam):
-    """Singular values (s1, s2) of W_1 and W_2 with s1 s2 = p and s2² − s1² = λ (theory.md §3.1):
-    s1² = (√(λ² + 4p²) − λ)/2, s2² = (√(λ² + 4p²) + λ)/2, evaluated without cancellation."""
+    """Singular values (s1, s2) of W_1 and W_2 with s1 s2 = p and s2² − s1² = λ
+    (docs/theory.md §3.1): s1² = (√(λ² + 4p²) − λ)/2, s2² = (√(λ² + 4p²) + λ)/2, evaluated
+    without cancellation."""
     root = jnp.sqrt(lam ** 2 + 4 * product_value ** 2)
     denominator = root + jnp.abs(lam)
     small = jnp.where(denominator > 0, 2 * product_value ** 2 / jnp.where(denominator > 0,

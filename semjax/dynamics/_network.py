@@ -1,4 +1,4 @@
-"""Networks: parameters, map, and the gradient-flow vector field (theory.md §1.2).
+"""Networks: parameters, map, and the gradient-flow vector field (docs/theory.md §1.2).
 
 A network of depth L has weights ``(W_1, ..., W_L)`` with W_l of shape (n_l, n_{l-1}),
 n_0 = N1 (inputs), n_L = N3 (outputs). The deep *linear* network's map is W = W_L ⋯ W_1; it

@@ -3,7 +3,7 @@ and with the same inputs and `Trajectory` as `simulate`.
 
 Time axis (the one place this mapping is set): a step of gradient descent with learning rate η
 on the loss of `semjax.task` is an Euler step of size η of gradient flow in units of τ, so the
-trajectory's time is t = step · η (theory.md §1.3; ``Trajectory.step`` holds the step index).
+trajectory's time is t = step · η (docs/theory.md §1.3; ``Trajectory.step`` holds the step index).
 For adaptive optimisers (Adam, ...) t = step · η is only a label; read ``step``. With a sequence
 of learning rates the runs have different time grids, so ``t`` is the step index itself
 (``info["time_unit"] == "step"``) and each run's time is ``step · coords["learning_rate"]``.
@@ -87,9 +87,10 @@ def train(task: Task, *, optimizer, learning_rate=None, batch_size=None, replace
             built transformation it only sets the time axis t = step · η.
         batch_size: None (full batch) or k items per step, drawn from each run's key.
         replace: draw minibatches with replacement (default: k distinct items per step).
-        hidden, depth, init, init_scale, lam, n_seeds, keys, key, record, dtype, throw,
-            activation, bias: as in `semjax.simulate`. Seed i's key draws its initial weights
-            and its minibatches.
+        hidden: as in `semjax.simulate`, and so are ``depth``, ``init``, ``init_scale``,
+            ``lam``, ``n_seeds``, ``keys``, ``key``, ``record``, ``dtype``, ``throw``,
+            ``activation`` and ``bias``. Seed i's key draws its initial weights and its
+            minibatches.
         n_steps: the number of optimiser steps, or
         t_max: the final time, in units of τ (needs one learning rate: steps = ceil(t_max/η)).
         record_every: record every this many steps; must divide the number of steps.

@@ -1,4 +1,4 @@
-"""Closed-form learning dynamics of deep linear networks (theory.md §2–§5).
+"""Closed-form learning dynamics of deep linear networks (docs/theory.md §2–§5).
 
 Mode strengths (`mode_strength` and its special cases), learning times (exact and the papers'
 approximations), finite learning rates (the exact gradient-descent map `gd_mode_strength`, its

@@ -3,7 +3,7 @@ bound, and the first-order (in η) modified flow that follows it.
 
 Convention (`semjax.task`): loss L = ½ tr Σy − tr(WᵀΣyx) + ½ tr(W Σx Wᵀ), W = W_L ⋯ W_1,
 full-batch gradient descent W_l ← W_l − η ∂L/∂W_l; one step advances the time t by η (in units
-of τ, theory.md §1.3), so step k is at t = kη.
+of τ, docs/theory.md §1.3), so step k is at t = kη.
 
 Aligned balanced start (what `simulate(init="aligned", init_scale=a0)` sets): W_1 = R_1 w Vᵀ,
 W_l = R_l w R_{l−1}ᵀ, W_L = U w R_{L−1}ᵀ on each mode (orthonormal R_l), with the same scalar w
@@ -76,7 +76,7 @@ def _gd_history(n_steps: int, s, a0, learning_rate, depth: int, lam, d):
     s, a0, eta, lam, d = jnp.broadcast_arrays(*(jnp.asarray(v, dtype)
                                                 for v in (s, a0, learning_rate, lam, d)))
     if depth == 2 and _maybe_nonzero(lam):
-        # c² − b² = λ, cb = a0 (theory.md §3.1), each root formed without cancellation
+        # c² − b² = λ, cb = a0 (docs/theory.md §3.1), each root formed without cancellation
         root = jnp.hypot(lam, 2 * a0)
         large = (root + jnp.abs(lam)) / 2
         small = 2 * a0 ** 2 / jnp.where(large > 0, 2 * large, 1.0)

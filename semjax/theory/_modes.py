@@ -1,4 +1,4 @@
-"""Closed-form mode strengths of decoupled deep linear networks (theory.md §2, §3.7).
+"""Closed-form mode strengths of decoupled deep linear networks (docs/theory.md §2, §3.7).
 
 Every function is pure jax, broadcasts over ``t`` and the parameters (numpy broadcasting: put
 time on the leading axes, e.g. ``t[:, None]`` against per-mode ``s``), and is written in an
@@ -7,7 +7,7 @@ overflow-free form (decaying exponentials only), finite for every t ≥ 0 in flo
 The quantity returned is the *recorded* mode strength m_α = u_αᵀ W Σx v_α of `semjax.task`
 (the number `semjax.simulate` records). Time is in units of τ.
 
-Shared-basis non-white inputs (theory.md §2.5): if Σx v_α = d v_α, a decoupled balanced
+Shared-basis non-white inputs (docs/theory.md §2.5): if Σx v_α = d v_α, a decoupled balanced
 depth-L mode has product strength ũ = u_αᵀ W v_α obeying τ dũ/dt = L ũ^{2−2/L} (s − d ũ), so
 m = d ũ obeys the white equation τ_eff dm/dt = L m^{2−2/L} (s − m) with τ_eff = τ d^{1−2/L}:
 for the paper's depth 2 the recorded strength sees d only through its start m(0) = d ũ(0),
@@ -59,7 +59,7 @@ def deep_mode_strength(t, s, a0, *, tau=1.0):
 
 
 def shallow_mode_strength(t, s, b0, *, tau=1.0):
-    """One-layer mode, τ db/dt = s − b (theory.md §2.3):
+    """One-layer mode, τ db/dt = s − b (docs/theory.md §2.3):
 
         b(t) = s (1 − e^{−t/τ}) + b0 e^{−t/τ},
 
@@ -77,7 +77,7 @@ def shallow_mode_strength(t, s, b0, *, tau=1.0):
 
 
 def lambda_balanced_mode_strength(t, s, a0, lam, *, tau=1.0):
-    """Aligned λ-balanced two-layer mode (theory.md §3.7, Dominé et al. 2025):
+    """Aligned λ-balanced two-layer mode (docs/theory.md §3.7, Dominé et al. 2025):
 
         τ da/dt = √(λ² + 4a²) (s − a),
 
@@ -241,12 +241,12 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
 
     Solves τ dm/dt = L m^{2−2/L} (s − m) (Saxe et al. 2014 eq. 15; L = ``depth`` weight
     matrices) from m(0) = d·a0, or for depth 2 with ``lam`` ≠ 0 the λ-balanced
-    τ dm/dt = √(d²λ² + 4m²)(s − m) (theory.md §3.7; module docstring for d):
+    τ dm/dt = √(d²λ² + 4m²)(s − m) (docs/theory.md §3.7; module docstring for d):
 
     - depth 1: `shallow_mode_strength` (exponential, rate 1/τ);
     - depth 2: `deep_mode_strength` (sigmoid) or `lambda_balanced_mode_strength`;
     - depth ≥ 3: exact inversion of the implicit time t(m) (closed-form antiderivative,
-      theory.md §2.4) by a compiled safeguarded Newton iteration, to float precision.
+      docs/theory.md §2.4) by a compiled safeguarded Newton iteration, to float precision.
 
     Args:
         t: times (any shape), broadcast against ``s`` and ``a0``.
@@ -272,7 +272,7 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
     _check_concrete("d", d, allow_zero=False)
     if _maybe_nonzero(lam):
         if depth != 2:
-            raise ValueError(f"lam applies to depth 2 (theory.md §3.7); got depth={depth}.")
+            raise ValueError(f"lam applies to depth 2 (docs/theory.md §3.7); got depth={depth}.")
         d = jnp.asarray(d)
         return lambda_balanced_mode_strength(t, s, d * a0, d * lam, tau=tau)
     a0 = jnp.asarray(d) * a0

@@ -2,11 +2,11 @@
 
 With whitened inputs (Σx = I) and weights that satisfy the λ-balanced condition
 
-    W2ᵀW2 − W1W1ᵀ = λ I_{N2}        (conserved by gradient flow; theory.md §3.1)
+    W2ᵀW2 − W1W1ᵀ = λ I_{N2}        (conserved by gradient flow; docs/theory.md §3.1)
 
 the stacked weights Q = [W1ᵀ; W2] ((N1+N3) × N2) obey a matrix Riccati equation whose solution
 is known in closed form (Fukumizu 1998; Braun et al. 2022 (S3); Dominé et al. 2025 (S4);
-theory.md §3.2–3.3):
+docs/theory.md §3.2–3.3):
 
     τ d(QQᵀ)/dt = F QQᵀ + QQᵀ F − (QQᵀ)²,    F = [[−λ/2 I_{N1}, Σyxᵀ], [Σyx, λ/2 I_{N3}]],
 
@@ -19,7 +19,7 @@ similarity W2W2ᵀ, all as explicit functions of t.
 Evaluation (stable for every t ≥ 0, any shapes, λ of either sign)
 ------------------------------------------------------------------
 The naive formula overflows (e^{+λ_i t}) and cancels catastrophically. `exact_solution` uses
-only decaying exponentials, generalising the recipe of theory.md §3.4 (which needs F to have
+only decaying exponentials, generalising the recipe of docs/theory.md §3.4 (which needs F to have
 exactly N2 positive eigenvalues) to every case, including a hidden bottleneck N2 < rank Σyx,
 λ < 0 with N1 > N3, λ > 0 with N3 > N1, hidden layers wider than the task, and eigenvalue 0 of
 F (λ = 0 with N1 ≠ N3, or zero singular values of Σyx):
@@ -51,9 +51,9 @@ Conditions (checked on the host, each with an error that says what to do):
 * λ-balanced start within ``tolerance`` (relative, see `exact_solution`); λ = mean of the
   diagonal of W2ᵀW2 − W1W1ᵀ.
 * No stuck mode: for each of the m = min(N2, #positive eigenvalues of F) leading directions the
-  echelon pivot must sit on an eigenvalue equal to λ_j (theory.md §3.4 "Q+ invertible",
+  echelon pivot must sit on an eigenvalue equal to λ_j (docs/theory.md §3.4 "Q+ invertible",
   generalised). Otherwise a mode of the initial map is anti-aligned with (or orthogonal to)
-  the task, gradient flow converges to a saddle and never reaches Σyx (theory.md §3.6 failure
+  the task, gradient flow converges to a saddle and never reaches Σyx (docs/theory.md §3.6 failure
   mode), and `exact_solution` raises.
 
 References:
@@ -61,7 +61,7 @@ References:
     networks with prior knowledge", NeurIPS (2022) (S3). C. Dominé, N. Anguita, A. Proca,
     L. Braun, D. Kunin, P. Mediano, A. Saxe, "From Lazy to Rich: Exact Learning Dynamics in Deep
     Linear Networks", ICLR (2025) (S4). K. Fukumizu, "Effect of batch learning in multilayer
-    neural networks" (1998). theory.md §3.
+    neural networks" (1998). docs/theory.md §3.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ _EIGEN_RTOL = 1e-9
 
 
 class ExactSolution(NamedTuple):
-    """The closed-form state of a two-layer linear network at times t (theory.md §3.8).
+    """The closed-form state of a two-layer linear network at times t (docs/theory.md §3.8).
 
     Attributes:
         network_map: W2W1(t), shape (*t.shape, N3, N1).
@@ -132,7 +132,7 @@ def _input_scale(task: Task) -> float:
         return task.input_scale
     raise ValueError(
         "exact_solution needs whitened inputs, Σx = I or a multiple c·I (task.sigma_x is not): "
-        "the matrix Riccati solution of theory.md §3.2 holds only for white inputs. Whiten "
+        "the matrix Riccati solution of docs/theory.md §3.2 holds only for white inputs. Whiten "
         "the inputs, or integrate the flow with semjax.simulate.")
 
 
@@ -147,7 +147,7 @@ def _balance(w1: np.ndarray, w2: np.ndarray, tolerance: float) -> float:
     relative = deviation / scale if scale > 0 else 0.0
     if relative > tolerance:
         raise ValueError(
-            f"the initial weights are not λ-balanced: W2ᵀW2 − W1W1ᵀ = λI must hold (theory.md "
+            f"the initial weights are not λ-balanced: W2ᵀW2 − W1W1ᵀ = λI must hold (docs/theory.md "
             f"§3.1), but with λ = {lam:.6g} (its mean diagonal) ‖W2ᵀW2 − W1W1ᵀ − λI‖_F = "
             f"{deviation:.3g}, a relative deviation of {relative:.3g} > tolerance = "
             f"{tolerance:.3g}. Build the start with init='lambda_balanced' (or 'aligned') in "
@@ -206,13 +206,13 @@ def _prepare(sigma_yx: np.ndarray, w1: np.ndarray, w2: np.ndarray, lam: float) -
             reached = "none" if j >= len(pivots) else f"{eigenvalues[pivots[j]]:.6g}"
             raise ValueError(
                 f"the initial weights have a stuck mode: Q+ = O+ᵀQ0, their projection on the "
-                f"leading eigen-directions of F_λ (theory.md §3.4), is singular — direction "
+                f"leading eigen-directions of F_λ (docs/theory.md §3.4), is singular — direction "
                 f"{j + 1} of {needed} (F_λ eigenvalue {eigenvalues[j]:.6g}) has no component "
                 f"above {_RANK_RTOL:g}·‖Q0‖ beyond the previous ones (next available eigenvalue: "
                 f"{reached}). A mode of the initial network map is exactly anti-aligned with (or "
                 f"orthogonal to, or zero along) the task, so gradient flow stays at a saddle and "
-                f"does not reach Σyx (theory.md §3.6, failure mode). Perturb the initial weights, "
-                f"or integrate this start with semjax.simulate.")
+                f"does not reach Σyx (docs/theory.md §3.6, failure mode). Perturb the initial "
+                f"weights, or integrate this start with semjax.simulate.")
     if len(pivots) == 0:  # zero weights and a task with no positive mode: stays at zero
         echelon, pivots = np.zeros((n_in + n_out, 1)), np.array([n_in + n_out - 1])
     return _Prepared(basis=basis, eigenvalues=eigenvalues, echelon=echelon,
@@ -250,7 +250,7 @@ def _evaluate(prepared: _Prepared, s, *, n_in: int):
 
 @jax.jit
 def _ntk(w1tw1, w2w2t, inputs):
-    """K[(a, μ), (b, ν)] = δ_ab (XᵀW1ᵀW1X)_μν + (W2W2ᵀ)_ab (XᵀX)_μν (theory.md §3.8)."""
+    """K[(a, μ), (b, ν)] = δ_ab (XᵀW1ᵀW1X)_μν + (W2W2ᵀ)_ab (XᵀX)_μν (docs/theory.md §3.8)."""
     n_out, n_items = w2w2t.shape[-1], inputs.shape[1]
     hidden = jnp.einsum("ki,...kl,lj->...ij", inputs, w1tw1, inputs)
     kernel = (jnp.einsum("ab,...ij->...aibj", jnp.eye(n_out, dtype=w2w2t.dtype), hidden)
@@ -330,7 +330,7 @@ def exact_solution(task: Task, w1_0, w2_0, t, *, tau=1.0, ntk: bool = False,
     trained by gradient flow from a λ-balanced start (Braun et al. 2022; Dominé et al. 2025).
 
     Solves τ dW1/dt = W2ᵀ(Σyx − W2W1), τ dW2/dt = (Σyx − W2W1)W1ᵀ (white inputs) exactly via
-    the matrix Riccati equation for QQᵀ, Q = [W1ᵀ; W2] (theory.md §3.2–3.3):
+    the matrix Riccati equation for QQᵀ, Q = [W1ᵀ; W2] (docs/theory.md §3.2–3.3):
 
         QQᵀ(t) = e^{Ft/τ} Q0 [I + Q0ᵀ G(t) Q0]⁻¹ Q0ᵀ e^{Ft/τ},
         F = [[−λ/2 I, Σyxᵀ], [Σyx, λ/2 I]],  G(t) = ∫₀^{t/τ} e^{2Fσ} dσ,
@@ -339,7 +339,7 @@ def exact_solution(task: Task, w1_0, w2_0, t, *, tau=1.0, ntk: bool = False,
     for every t ≥ 0, for square and rectangular shapes, hidden bottlenecks and wide hidden
     layers, and λ of either sign. As t → ∞ the map tends to Σyx (to its best rank-N2
     approximation when N2 < rank Σyx) and, for full-rank square tasks, W1ᵀW1 → V S1² Vᵀ with
-    S1² = (√(λ² + 4S²) − λ)/2 (theory.md §3.8).
+    S1² = (√(λ² + 4S²) − λ)/2 (docs/theory.md §3.8).
 
     Args:
         task: a `Task` with white inputs, Σx = I or c·I.
@@ -348,7 +348,7 @@ def exact_solution(task: Task, w1_0, w2_0, t, *, tau=1.0, ntk: bool = False,
         t: times in the units of ``tau``, any shape (a scalar allowed), ≥ 0. May be traced:
             ``jax.jit``/``jax.vmap`` over t work (the weights must be concrete).
         tau: the time constant τ.
-        ntk: also return the neural tangent kernel (theory.md §3.8).
+        ntk: also return the neural tangent kernel (docs/theory.md §3.8).
         tolerance: largest relative imbalance ‖W2ᵀW2 − W1W1ᵀ − λI‖_F / (‖W1W1ᵀ‖_F + ‖W2ᵀW2‖_F)
             accepted; the error it leaves in the solution is of the same relative order.
 
@@ -361,7 +361,7 @@ def exact_solution(task: Task, w1_0, w2_0, t, *, tau=1.0, ntk: bool = False,
         ValueError: mis-shaped or non-finite weights; Σx not a multiple of I; an unbalanced
             start; a
             stuck mode (a mode of the initial map anti-aligned with the task, so that gradient
-            flow does not reach Σyx; theory.md §3.6); negative or non-finite t.
+            flow does not reach Σyx; docs/theory.md §3.6); negative or non-finite t.
     """
     checked, prepared, rate, lam = _start(task, w1_0, w2_0, tau, tolerance)
     times = _times(t)

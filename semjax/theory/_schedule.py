@@ -3,7 +3,7 @@ forgetting read-out (how much of an earlier task the network has lost) for theor
 simulation alike.
 
 Within phase k of a `semjax.Schedule` (task k from t_k = d_0 + … + d_{k−1} on) gradient flow
-on task k starts from the weights the earlier phases left, so the closed form of theory.md §3.3
+on task k starts from the weights the earlier phases left, so the closed form of docs/theory.md §3.3
 applies phase by phase:
 
     QQᵀ(t) = exact_solution(task_k, W1(t_k), W2(t_k), t − t_k),    t_k ≤ t < t_{k+1}.
@@ -138,7 +138,7 @@ def schedule_solution(schedule: Schedule, w1_0, w2_0, t, *, tau=1.0,
     """Closed-form W2W1(t), W1ᵀW1(t), W2W2ᵀ(t) of a two-layer linear network trained by
     gradient flow through every phase of a task schedule, from a λ-balanced start.
 
-    Within phase k this is ``exact_solution(task_k, W1(t_k), W2(t_k), t − t_k)`` (theory.md
+    Within phase k this is ``exact_solution(task_k, W1(t_k), W2(t_k), t − t_k)`` (docs/theory.md
     §3.3), started from a factor of the closed-form QQᵀ(t_k) that equals the true weights up to
     an orthogonal rotation R of the hidden layer: W1 → RᵀW1, W2 → W2R leaves the map, the
     similarities and the balance W2ᵀW2 − W1W1ᵀ = Rᵀ(λI)R = λI unchanged, so the continuation

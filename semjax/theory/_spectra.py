@@ -3,13 +3,13 @@
 Host-side, pure numpy, float64. Every function checks its arguments on the host (errors name
 the argument) and returns exact closed forms, so they serve as references for sampled data:
 
-* Trees (theory.md §4.5): eigenvalues, multiplicities and Haar-like eigenvectors of the
+* Trees (docs/theory.md §4.5): eigenvalues, multiplicities and Haar-like eigenvectors of the
   branching-diffusion item correlation M_ij = q^{D − ℓ(i, j)}, and the singular values of Σyx
   they imply (`hierarchy_spectrum`, `hierarchy_modes`, `hierarchy_singular_values`).
-* Structural forms (theory.md §5.9): ring, chain and grid graphs, their Laplacian Δ and the
+* Structural forms (docs/theory.md §5.9): ring, chain and grid graphs, their Laplacian Δ and the
   spectrum of the graph-Gaussian feature covariance K = (Δ + I/σ²)^{-1}
   (`graph_laplacian`, `structural_spectrum`).
-* Category coherence (theory.md §5.5): a K_o-item, K_f-feature block of ones in i.i.d. noise;
+* Category coherence (docs/theory.md §5.5): a K_o-item, K_f-feature block of ones in i.i.d. noise;
   coherence, the BBP detection threshold, the outlier's singular value and the noise bulk edge
   (`coherence`, `coherence_threshold`, `category_singular_value`, `noise_bulk_edge`).
 
@@ -64,7 +64,7 @@ class HierarchySpectrum(NamedTuple):
 def hierarchy_spectrum(branching: int, depth: int, flip: float) -> HierarchySpectrum:
     """Exact eigen-structure of M_ij = E[y_i y_j] = q^{D − ℓ(i, j)}, q = (1 − 2ε)².
 
-    theory.md §4.5 [derived]: with
+    docs/theory.md §4.5 [derived]: with
 
         S(k) = 1 + ((B − 1)/B) Σ_{j=1}^{D−k} (Bq)^j,
 
@@ -114,7 +114,7 @@ def _contrasts(size: int) -> np.ndarray:
 def hierarchy_modes(branching: int, depth: int) -> np.ndarray:
     """Orthonormal Haar-like eigenvectors of every tree-structured (ultrametric) item matrix.
 
-    theory.md §4.5 [derived] (and §5.9, tree form): column 0 is the uniform vector 1/sqrt(P);
+    docs/theory.md §4.5 [derived] (and §5.9, tree form): column 0 is the uniform vector 1/sqrt(P);
     then, level by level (ℓ = 0 … D − 1) and node by node within a level, the B − 1 split
     contrasts of that node: constant on each of its B child subtrees (B^{D−ℓ−1} leaves each),
     summing to zero, zero outside its subtree. Within a node the contrasts are the Helmert
@@ -150,7 +150,7 @@ def hierarchy_singular_values(branching: int, depth: int, flip: float, n_feature
                               normalise: str = "mean") -> np.ndarray:
     """Expected singular values of Σyx for one-hot items of the branching-diffusion model.
 
-    theory.md §4.5 [derived]: E[YᵀY] = N_f M exactly, so the singular values whose squares are
+    docs/theory.md §4.5 [derived]: E[YᵀY] = N_f M exactly, so the singular values whose squares are
     the eigenvalues of E[YᵀY] are sqrt(N_f λ_ℓ), and under the conventions of `semjax.task`
 
         s_ℓ = sqrt(N_f λ_ℓ) / P   ("mean": Σyx = Y/P),    s_ℓ = sqrt(N_f λ_ℓ)   ("sum").
@@ -238,7 +238,7 @@ def _path_laplacian(size: int, *, closed: bool) -> np.ndarray:
 def graph_laplacian(form: str, n: int | None = None, *, shape=None) -> np.ndarray:
     """The Laplacian Δ = D − A of a ring, chain or grid graph, built entry by entry.
 
-    theory.md §5.9: ring = cycle of n nodes (n >= 3), chain = path of n nodes, grid = the
+    docs/theory.md §5.9: ring = cycle of n nodes (n >= 3), chain = path of n nodes, grid = the
     Cartesian product of two chains, Δ = Δ_{m1} ⊗ I + I ⊗ Δ_{m2}, nodes row-major. Unit edge
     weights. The explicit matrix lets `structural_spectrum`'s analytic modes be checked
     against a numeric eigendecomposition.
@@ -287,7 +287,7 @@ def _chain_modes(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def structural_spectrum(form: str, n: int | None = None, *, sigma2: float = 1.0,
                         shape=None) -> StructuralSpectrum:
-    """Analytic spectrum of K = (Δ + I/σ²)^{-1} for a ring, chain or grid (theory.md §5.9).
+    """Analytic spectrum of K = (Δ + I/σ²)^{-1} for a ring, chain or grid (docs/theory.md §5.9).
 
     [derived] Features y ~ N(0, K) are smooth on the graph; K shares Δ's eigenvectors, with
     eigenvalues 1/(μ + 1/σ²), so low-frequency modes have the largest singular values
@@ -352,7 +352,7 @@ def _category(n_items_in_category, n_features_in_category, n_items, n_features):
 
 def coherence(n_items_in_category: int, n_features_in_category: int, n_items: int,
               n_features: int) -> float:
-    """Category coherence C = K_o K_f / sqrt(N_o N_f) (theory.md §5.5 [derived]).
+    """Category coherence C = K_o K_f / sqrt(N_o N_f) (docs/theory.md §5.5 [derived]).
 
     A block of ones on K_o of the N_o items and K_f of the N_f features has singular value
     θ = sqrt(K_o K_f) in Y; C = θ² / sqrt(N_o N_f) is its strength relative to the noise, and
@@ -375,7 +375,7 @@ def coherence(n_items_in_category: int, n_features_in_category: int, n_items: in
 def coherence_threshold(noise_variance: float) -> float:
     """The coherence above which a category mode leaves the noise bulk: C* = σ².
 
-    theory.md §5.5 [derived] (rank-one BBP transition of Y = block + noise): the category's
+    docs/theory.md §5.5 [derived] (rank-one BBP transition of Y = block + noise): the category's
     singular value separates from the bulk iff K_o K_f / sqrt(N_o N_f) > σ².
 
     Args:
@@ -387,7 +387,7 @@ def coherence_threshold(noise_variance: float) -> float:
 def noise_bulk_edge(n_items: int, n_features: int, noise_variance: float) -> float:
     """Largest singular value of an N_f × N_o matrix of i.i.d. variance-σ² noise, σ(√N_f + √N_o).
 
-    theory.md §5.5 [derived] (Marchenko–Pastur edge, large N_o, N_f). A singular value of Y;
+    docs/theory.md §5.5 [derived] (Marchenko–Pastur edge, large N_o, N_f). A singular value of Y;
     divide by P = N_o for Σyx under the "mean" convention of `semjax.task`.
 
     Args:
@@ -403,7 +403,7 @@ def noise_bulk_edge(n_items: int, n_features: int, noise_variance: float) -> flo
 
 def category_singular_value(n_items_in_category: int, n_features_in_category: int,
                             n_items: int, n_features: int, noise_variance: float) -> float:
-    """Predicted top singular value of Y = (block of ones) + noise (theory.md §5.5 [derived]).
+    """Predicted top singular value of Y = (block of ones) + noise (docs/theory.md §5.5 [derived]).
 
     Y is the N_f × N_o feature × item matrix: ones on K_f features × K_o items (θ = sqrt(K_o K_f))
     plus i.i.d. noise of variance σ². Asymptotically (rank-one BBP result):

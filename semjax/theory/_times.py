@@ -1,4 +1,4 @@
-"""Learning times of decoupled modes (theory.md §2.2, §2.4): which expressions are exact and
+"""Learning times of decoupled modes (docs/theory.md §2.2, §2.4): which expressions are exact and
 which are the papers' approximations.
 
 Exact: `transition_time` (time from strength u0 to u_f for any depth), `half_time`,
@@ -57,7 +57,7 @@ def _check_path(s, u_start, u_end, *, positive: bool):
 def transition_time(s, u_start, u_end, *, tau=1.0, depth=2):
     """Exact time for a decoupled balanced mode to go from u_start to u_end (same side of s):
 
-        t = (τ/L) ∫ du / (u^{2−2/L} (s − u))        (theory.md §2.4),
+        t = (τ/L) ∫ du / (u^{2−2/L} (s − u))        (docs/theory.md §2.4),
 
     in closed form: depth 1: τ ln((s − u0)/(s − u_f)); depth 2:
     (τ/2s) ln[u_f (s − u0) / (u0 (s − u_f))] (Saxe et al. 2014 eq. 11); depth L ≥ 3: the

@@ -15,7 +15,7 @@ THEORY_RECORDABLE = ("modes", "loss", "product", "hidden_gram", "singular_values
 
 
 def shared_basis_eigenvalues(task: Task, tolerance: float = 1e-9) -> np.ndarray:
-    """d_α with Σx v_α = d_α v_α, the condition of the decoupled closed forms (theory.md §2.5).
+    """d_α with Σx v_α = d_α v_α, the condition of the decoupled closed forms (docs/theory.md §2.5).
 
     Raises:
         ValueError: Σx does not share the task's right singular vectors, or some d_α ≤ 0.
@@ -27,7 +27,7 @@ def shared_basis_eigenvalues(task: Task, tolerance: float = 1e-9) -> np.ndarray:
     if residual > tolerance * max(1.0, np.abs(sigma_x).max()):
         raise ValueError(
             f"sigma_x does not share the task's right singular vectors (‖Σx V − V D‖ = "
-            f"{residual:.2e}): modes are coupled and have no decoupled closed form (theory.md "
+            f"{residual:.2e}): modes are coupled and have no decoupled closed form (docs/theory.md "
             "§2.5). Whiten the inputs, or use semjax.simulate.")
     if np.any(d <= 0):
         raise ValueError("sigma_x is singular along a mode of the task (d_α = 0); the mode is "
@@ -78,7 +78,7 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
       of `semjax.train` with ``optax.sgd(η)`` (aligned start) against the discrete theory,
       with no O(η) discretisation error.
     - ``init=(W1, W2)`` (any λ-balanced two-layer start, white inputs): the matrix Riccati
-      solution `exact_solution` for each run (theory.md §3).
+      solution `exact_solution` for each run (docs/theory.md §3).
 
     Args:
         task: the task. With ``a0``: Σx shares the right singular vectors of Σyx; with
@@ -244,7 +244,7 @@ def _riccati(task, t, init, record):
 
 def _first_layer_gram(product_strength, depth: int, lam: float):
     """Eigenvalues of W1ᵀW1 along v_α: ũ^{2/L} for a balanced chain; (√(λ² + 4ũ²) − λ)/2 for an
-    aligned λ-balanced pair (theory.md §3.1, λ = W2ᵀW2 − W1W1ᵀ)."""
+    aligned λ-balanced pair (docs/theory.md §3.1, λ = W2ᵀW2 − W1W1ᵀ)."""
     if lam != 0:
         return (np.sqrt(lam ** 2 + 4 * product_strength ** 2) - lam) / 2
     return np.abs(product_strength) ** (2 / depth)
