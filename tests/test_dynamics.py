@@ -298,6 +298,7 @@ def test_every_kernel_gives_the_same_trajectories(seed_task, nonwhite_task, dept
         np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-13)
 
 
+@pytest.mark.slow  # kept out of the default run for CI time; -m slow runs it
 def test_auto_kernel_is_a_static_rule(seed_task):
     """Small networks take the tiled backend whatever the number of runs (one seed alone too);
     wide ones, and the Rumelhart task with 32 hidden units, the reference one; no timing."""

@@ -90,6 +90,7 @@ def test_a_grid_of_traced_and_outer_axes_compiles_once_per_configuration(seed_ta
     assert grid.modes[1].tobytes() == rk4.modes.tobytes()
 
 
+@pytest.mark.slow  # kept out of the default run for CI time; -m slow runs it
 def test_a_grid_of_optimisers_runs_train(seed_task):
     import functools
 
