@@ -25,17 +25,19 @@ FENCE = re.compile(r"^(```|~~~)")
 
 # ------------------------------------------------------------------------------ helpers
 
-def _headings(path: Path) -> list[str]:
-    """The ATX headings of a markdown file, outside fenced code blocks."""
-    headings, in_code = [], False
+def _prose_lines(path: Path):
+    """The lines of a markdown file outside fenced code blocks."""
+    in_code = False
     for line in path.read_text(encoding="utf-8").splitlines():
         if FENCE.match(line.strip()):
             in_code = not in_code
-            continue
-        match = None if in_code else HEADING.match(line)
-        if match:
-            headings.append(match.group(2))
-    return headings
+        elif not in_code:
+            yield line
+
+
+def _headings(path: Path) -> list[str]:
+    """The ATX headings of a markdown file, outside fenced code blocks."""
+    return [match.group(2) for match in map(HEADING.match, _prose_lines(path)) if match]
 
 
 def _slug(heading: str) -> str:
@@ -136,13 +138,9 @@ def _markdown_files() -> list[Path]:
 
 def _links(path: Path) -> list[str]:
     """Link targets of a markdown file, outside fenced code blocks and inline code."""
-    targets, in_code = [], False
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if FENCE.match(line.strip()):
-            in_code = not in_code
-            continue
-        if not in_code:
-            targets += LINK.findall(re.sub(r"`[^`]*`", "", line))
+    targets = []
+    for line in _prose_lines(path):
+        targets += LINK.findall(re.sub(r"`[^`]*`", "", line))
     return targets
 
 
