@@ -75,8 +75,8 @@ def sweep(task: Task | None = None, *, n_seeds: int, over: Mapping | None = None
         The lazy → rich grid of Dominé et al. (ICLR 2025): 4 widths × 20 λ × 20 scales ×
         100 seeds, four compilations::
 
-            result = semjax.sweep(task, n_seeds=100, over={"hidden": [2, 3, 4, 5]},
-                                  init="lambda_balanced", lam=np.linspace(-2, 2, 20),
+            result = semjax.sweep(task, n_seeds=100, over={"hidden": [2, 3, 4, 6]},
+                                  init="lambda_balanced", lam=np.linspace(0, 2, 20),
                                   init_scale=np.geomspace(1e-3, 1, 20), dt=0.05, t_max=20,
                                   checkpoint_dir="lazy_rich")
             result.batch_axes  # ("hidden", "lam", "scale", "seed")
