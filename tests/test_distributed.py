@@ -49,7 +49,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.slow  # two fresh JAX processes (~40-75 s on 2 cores); python -m pytest -m slow
 def test_two_processes_give_bitwise_the_single_device_sweep(tmp_path):
     script = tmp_path / "child.py"
     script.write_text(CHILD)
