@@ -22,6 +22,7 @@ from semjax.analysis import Comparison as Comparison
 from semjax.analysis import compare as compare
 from semjax.dynamics import SimulationDiverged as SimulationDiverged
 from semjax.dynamics import UnstableRunWarning as UnstableRunWarning
+from semjax.dynamics import initial_weights as initial_weights
 from semjax.dynamics import simulate as simulate
 from semjax.dynamics import train as train
 from semjax.schedule import Schedule as Schedule

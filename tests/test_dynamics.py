@@ -405,3 +405,29 @@ def test_large_batches_of_haar_starts_do_not_hang():
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            timeout=180)
     assert child.returncode == 0 and "ok" in child.stdout, child.stderr[-2000:]
+
+
+@pytest.mark.parametrize("options", [
+    dict(init="gaussian", init_scale=[1e-3, 1e-2], n_seeds=3),
+    dict(init="lambda_balanced", init_scale=0.1, lam=[0.0, 0.5], n_seeds=2),
+    dict(init="uniform", init_scale=0.01, n_seeds=2, bias=True),
+])
+def test_initial_weights_are_the_starts_of_simulate(seed_task, options):
+    """`semjax.initial_weights` draws bitwise the weights a run records at t = 0, with the
+    same batch axes, without running."""
+    import semjax
+    starts = semjax.initial_weights(seed_task, hidden=5, key=3, **options)
+    run = semjax.simulate(seed_task, hidden=5, key=3, n_steps=1, dt=0.01, record=("weights",),
+                          **options)
+    assert len(starts) == 2
+    for start, recorded in zip(starts, run.weights):
+        assert start.shape == recorded[..., 0, :, :].shape
+        np.testing.assert_array_equal(start, recorded[..., 0, :, :])
+
+
+def test_initial_weights_validate_like_simulate(seed_task):
+    import semjax
+    with pytest.raises(ValueError, match="init_scale"):
+        semjax.initial_weights(seed_task, hidden=5, init="gaussian")
+    with pytest.raises(ValueError, match="init"):
+        semjax.initial_weights(seed_task, hidden=5, init="xavier", init_scale=1.0)

@@ -24,6 +24,7 @@ from semjax.dynamics._objectives import Correlations as Correlations
 from semjax.dynamics._objectives import Items as Items
 from semjax.dynamics._runs import SimulationDiverged as SimulationDiverged
 from semjax.dynamics._runs import UnstableRunWarning as UnstableRunWarning
+from semjax.dynamics._simulate import initial_weights as initial_weights
 from semjax.dynamics._simulate import simulate as simulate
 from semjax.dynamics._steppers import GradientFlow as GradientFlow
 from semjax.dynamics._steppers import Optax as Optax

@@ -146,6 +146,40 @@ def simulate(task: Task, *, hidden=None, depth: int = 2, t_max=None, n_steps=Non
         hint=f"Reduce dt (now {info['dt']}) or init_scale.")
 
 
+def initial_weights(task: Task, *, hidden=None, depth: int = 2, init="gaussian",
+                    init_scale=None, lam=0.0, n_seeds=None, keys=None, key=0, dtype=None,
+                    bias: bool = False) -> tuple:
+    """The starting weights that `simulate` (and `semjax.train`) draw for the same arguments,
+    without running anything.
+
+    Seed i starts from ``fold_in(key, i)`` whatever else the call does, so these are exactly
+    the weights at t = 0 of a run with the same task, widths, ``init``, ``init_scale``,
+    ``lam``, seeds and dtype. Their use is the comparison of small random starts with the
+    closed form through the effective initial strength (docs/theory.md §2.2):
+    ``theory.effective_a0(task, initial_weights(task, ...))``.
+
+    Args:
+        task: the `Task` (or the `semjax.Schedule` whose first task sets the shapes).
+        hidden, depth, init, init_scale, lam, n_seeds, keys, key, dtype, bias: as in
+            `simulate`.
+
+    Returns:
+        A tuple (W_1, ..., W_L), each (*batch, n_l, n_{l−1}) with the batch axes `simulate`
+        would return: ("lam",)? + ("scale",)? + ("seed",) (with ``bias``, each layer carries
+        its zero bias column last).
+
+    Raises:
+        ValueError, TypeError: bad arguments, as `simulate` names them.
+    """
+    task = _runs.plan(task).task
+    dtype = _runs.resolve_dtype(dtype, None if isinstance(init, str) else init)
+    shapes = _runs.task_shapes(task, hidden, depth)
+    net = _runs.network("linear", bias)
+    batch = _runs.initial_batch(task, shapes, init, init_scale, lam, key, keys, n_seeds, dtype,
+                                bias=net.bias)
+    return tuple(batch.unflatten(w) for w in batch.weights)
+
+
 def _step_sizes(dt, run_plan: _runs.Plan, n_steps, t_max) -> tuple[np.ndarray, bool]:
     """(dt values as a 1-D array, whether they form a "dt" batch axis): one number keeps the
     time in units of τ; a sequence is an axis, whose runs all take ``n_steps`` steps.
