@@ -32,3 +32,12 @@ from semjax.task import Task as Task
 from semjax.trajectory import Trajectory as Trajectory
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``semjax.plotting`` and ``semjax.gallery`` load on first use (they import matplotlib,
+    which simulations and theory do not need)."""
+    if name in ("plotting", "gallery"):
+        import importlib
+        return importlib.import_module(f"semjax.{name}")
+    raise AttributeError(f"module 'semjax' has no attribute {name!r}")

@@ -236,3 +236,15 @@ def test_float32_stays_close_to_float64_on_a_wide_output_task():
     assert np.all(runs["float64"][:, -1, 0] > 0.99 * task.s[0])  # the run learns its modes
     drift = np.abs(runs["float32"] - runs["float64"]).max(axis=(1, 2))
     assert np.all(drift < 0.015 * task.s[0]), drift
+
+
+def test_plotting_and_gallery_are_reachable_from_the_package():
+    """`semjax.plotting` and `semjax.gallery` load on first attribute access; other names
+    still raise AttributeError."""
+    import importlib
+
+    import semjax
+    assert semjax.plotting is importlib.import_module("semjax.plotting")
+    assert semjax.gallery is importlib.import_module("semjax.gallery")
+    with pytest.raises(AttributeError, match="no attribute 'plotter'"):
+        semjax.plotter  # noqa: B018
