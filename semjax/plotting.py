@@ -1,4 +1,5 @@
-"""Matplotlib helpers: each draws on a given Axes and returns the artists it made.
+"""Matplotlib helpers: each draws on a given Axes and returns the artists it made
+(`mds_paths` computes the coordinates that `plot_mds_trajectories` draws).
 
 Convention of every semjax figure: time on the x axis in units of τ, theory as lines,
 simulation as markers (median over runs) with a shaded band (a quantile range over runs).
@@ -32,7 +33,8 @@ def runs_of(values: np.ndarray, n_batch_axes: int) -> np.ndarray:
     return values.reshape((-1, *values.shape[n_batch_axes:]))
 
 
-def plot_runs(ax, t, values, *, color, label=None, band=(10, 90), marker="o", n_markers=25):
+def plot_runs(ax, t, values, *, color, label=None, band=(10, 90), marker="o", n_markers=25,
+              stagger=0.0):
     """Median over runs as markers and the ``band`` percentile range as a shaded region.
 
     Args:
@@ -44,6 +46,9 @@ def plot_runs(ax, t, values, *, color, label=None, band=(10, 90), marker="o", n_
         band: percentiles of the shaded region; None for no band.
         marker: marker style.
         n_markers: how many markers to draw along t.
+        stagger: where the first marker sits, as a fraction in [0, 1) of the spacing between
+            markers (series that lie on top of each other get different staggers, so the
+            markers of each stay visible).
     """
     values = np.asarray(values)
     artists = []
@@ -51,8 +56,9 @@ def plot_runs(ax, t, values, *, color, label=None, band=(10, 90), marker="o", n_
         low, high = np.percentile(values, band, axis=0)
         artists.append(ax.fill_between(t, low, high, color=color, alpha=0.2, linewidth=0))
     every = max(1, len(t) // n_markers)
+    first = int(stagger * every) % every
     median = np.median(values, axis=0)
-    artists += ax.plot(t[::every], median[::every], linestyle="none", marker=marker,
+    artists += ax.plot(t[first::every], median[first::every], linestyle="none", marker=marker,
                        markersize=4, color=color, label=label)
     return artists
 
@@ -287,4 +293,350 @@ def mark_times(ax, times, labels=None, *, color="0.4"):
             artists.append(ax.text(time, 0.99 - 0.04 * (k % 2), f" {labels[k]}",
                                    transform=ax.get_xaxis_transform(), ha="left", va="top",
                                    fontsize=7, color=color))
+    return artists
+
+
+# --------------------------------------------------------------------- tutorial figures
+
+
+def _recorded(trajectory, field: str, argument: str) -> np.ndarray:
+    """``trajectory.<field>`` as a float array, or a ValueError naming ``argument``."""
+    if not hasattr(trajectory, "batch_axes") or not hasattr(trajectory, field):
+        raise ValueError(f"{argument} must be a semjax.Trajectory; got "
+                         f"{type(trajectory).__name__}.")
+    values = getattr(trajectory, field)
+    if values is None:
+        raise ValueError(f"{argument} has no recorded {field!r}; make it with record=(..., "
+                         f"{field!r}) in semjax.simulate or semjax.theory.trajectory.")
+    values = np.asarray(values, dtype=float)
+    per_run = {"modes": 2, "hidden_gram": 3}[field]  # (time, r) or (time, P, P)
+    if values.ndim != len(trajectory.batch_axes) + per_run:
+        raise ValueError(f"{argument}.{field} has shape {values.shape}, not (*batch, time, ...) "
+                         f"for batch axes {trajectory.batch_axes}; for a run of a schedule pick "
+                         "one task with .on_task(...).")
+    return values
+
+
+def _labels(labels, count: int, each: str, default) -> list:
+    """``labels`` as a list of ``count`` entries, one per ``each`` (``default(k)`` when None),
+    or a ValueError naming the argument ``names``."""
+    if labels is None:
+        return [default(k) for k in range(count)]
+    labels = list(labels)
+    if len(labels) != count:
+        raise ValueError(f"names must give {count} labels, one per {each}; got {len(labels)}.")
+    return labels
+
+
+def _one_run(values: np.ndarray, trajectory, run) -> np.ndarray:
+    """The (time, ...) values of one run of ``trajectory``: the run at batch index ``run``
+    (an int or a tuple, one entry per batch axis), or with ``run=None`` the median over runs,
+    entry by entry."""
+    n_axes = len(trajectory.batch_axes)
+    if n_axes == 0:
+        if run not in (None, ()):
+            raise ValueError(f"run={run!r}: the trajectory has no batch axes; leave run=None.")
+        return values
+    if run is None:
+        return np.median(runs_of(values, n_axes), axis=0)
+    index = run if isinstance(run, tuple) else (run,)
+    if len(index) != n_axes or not all(isinstance(i, (int, np.integer)) for i in index):
+        raise ValueError(f"run must give one integer per batch axis {trajectory.batch_axes}; "
+                         f"got {run!r}.")
+    try:
+        return values[index]
+    except IndexError:
+        raise ValueError(f"run={run!r} is outside the batch of shape "
+                         f"{trajectory.batch_shape}.") from None
+
+
+def _overlapping(curves: np.ndarray, tolerance: float) -> list[list[int]]:
+    """Groups of the columns of ``curves`` (time, modes) that stay within ``tolerance`` of the
+    group's first column at every time (curves drawn on top of each other)."""
+    groups: list[list[int]] = []
+    for mode in range(curves.shape[1]):
+        for group in groups:
+            if np.max(np.abs(curves[:, mode] - curves[:, group[0]])) <= tolerance:
+                group.append(mode)
+                break
+        else:
+            groups.append([mode])
+    return groups
+
+
+def plot_mode_strengths_with_theory(ax, run, closed_form, *, names=None, band=(10, 90),
+                                    legend=True, overlap=0.02):
+    """Simulated mode strengths against their closed forms, in one colour per mode.
+
+    The run's strengths a_α(t) are drawn as in `plot_mode_strengths` (median markers and a
+    percentile band over all its batch axes), the closed form as a line of the same colour (its
+    median over its own batch axes, e.g. over seeds when it was made from each seed's effective
+    a0; docs/theory.md §2.2). Modes whose closed forms lie on top of each other (degenerate
+    modes: equal singular values and starts) stay visible: the k-th mode of such a group gets
+    the k-th line style and its markers are staggered along t.
+
+    Args:
+        ax: the Axes.
+        run: a simulated `Trajectory` with recorded ``modes``.
+        closed_form: a `Trajectory` with ``modes`` of the same task (e.g. from
+            `semjax.theory.trajectory`), on any time grid.
+        names: a label per mode (default a_1, a_2, ...).
+        band: percentiles of the band over runs; None for none.
+        legend: add a legend to the right of the Axes, outside the data: one entry per mode
+            (colour, marker and line style) and two that say what lines and markers mean.
+        overlap: closed forms that differ by at most ``overlap`` × their largest value at
+            every time count as lying on top of each other.
+
+    Returns:
+        The artists: per mode its line, then its band (if any) and markers; the legend last
+        (if drawn).
+
+    Raises:
+        ValueError: a missing or schedule-shaped ``modes`` field, a different number of modes in
+            ``closed_form``, or ``names`` of the wrong length (each naming the argument).
+    """
+    simulated = _recorded(run, "modes", "run")
+    predicted = _recorded(closed_form, "modes", "closed_form")
+    n_modes = simulated.shape[-1]
+    if predicted.shape[-1] != n_modes:
+        raise ValueError(f"closed_form has {predicted.shape[-1]} modes but run has {n_modes}; "
+                         "make the closed form from the run's own task.")
+    names = _labels(names, n_modes, "mode", lambda mode: f"$a_{{{mode + 1}}}$")
+    runs = runs_of(simulated, len(run.batch_axes))
+    curves = np.median(runs_of(predicted, len(closed_form.batch_axes)), axis=0)
+    tolerance = overlap * max(float(np.max(np.abs(curves))), 1e-300)
+    artists, handles = [], []
+    for group in _overlapping(curves, tolerance):
+        for position, mode in enumerate(group):
+            color, marker = mode_color(mode), mode_marker(mode)
+            linestyle = MODE_LINESTYLES[position % len(MODE_LINESTYLES)]
+            artists += ax.plot(closed_form.t, curves[:, mode], color=color, linestyle=linestyle,
+                               linewidth=1.5, label=f"{names[mode]} (theory)")
+            artists += plot_runs(ax, run.t, runs[..., mode], color=color, band=band,
+                                 marker=marker, label=f"{names[mode]} (simulation)",
+                                 stagger=position / len(group))
+            handles.append((mode, color, marker, linestyle))
+    ax.set_xlabel(r"$t/\tau$")
+    ax.set_ylabel("mode strength")
+    if legend:
+        from matplotlib.lines import Line2D
+        handles.sort()
+        entries = [Line2D([], [], color=color, marker=marker, linestyle=linestyle, markersize=4)
+                   for _, color, marker, linestyle in handles]
+        entries += [Line2D([], [], color="0.3"),
+                    Line2D([], [], color="0.3", marker="o", linestyle="none", markersize=4)]
+        spread = "" if band is None else f", band {band[0]}–{band[1]} %"
+        artists.append(ax.legend(entries, [*(names[mode] for mode, *_ in handles),
+                                           "theory (lines)",
+                                           f"simulation (markers: median{spread})"],
+                                 loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
+                                 borderaxespad=0))
+    return artists
+
+
+def _time_indices(trajectory, times) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen times as an array and the indices of the recorded times nearest to them, or
+    a ValueError naming ``times``."""
+    t = np.asarray(trajectory.t, dtype=float)
+    try:
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"times must be numbers (in units of τ); got {times!r}.") from None
+    if times.ndim != 1 or times.size == 0 or not np.all(np.isfinite(times)):
+        raise ValueError(f"times must be a non-empty 1-D sequence of finite times; got {times}.")
+    margin = 1e-9 * max(1.0, abs(float(t[-1])))
+    outside = (times < t[0] - margin) | (times > t[-1] + margin)
+    if np.any(outside):
+        raise ValueError(f"times must lie in the recorded range [{t[0]:g}, {t[-1]:g}] τ; got "
+                         f"{times[outside]}.")
+    return times, np.abs(t[None, :] - times[:, None]).argmin(axis=1)
+
+
+def plot_rsm_over_time(axes, trajectory, times, *, names=None, normalise=None, run=None,
+                       cmap=None, fontsize=7):
+    """The items' representational similarity matrix at chosen times, one panel per time, on
+    one colour scale with one colour bar.
+
+    RSM_ij(t) = h^iᵀh^j is read from the recorded ``hidden_gram`` by
+    `semjax.analysis.representational_similarity` (docs/theory.md §5.8) at the recorded time
+    nearest each of ``times``; a closed form gives it with ``record=(..., "hidden_gram")``.
+    Matrices without negative entries (e.g. the Gram matrix of a tree's membership features;
+    entries above −10⁻³ × the largest count as zero, the noise of small random starts) are
+    drawn with a sequential colour map from 0 to the largest entry of all panels, matrices
+    with negative entries with a diverging map symmetric about 0.
+
+    Args:
+        axes: one Axes per time (a sequence or an array of Axes).
+        trajectory: a `Trajectory` with recorded ``hidden_gram``.
+        times: times in units of τ within the recorded range.
+        names: item labels (the rows of the first panel and the columns of every panel).
+        normalise: ``None``, ``"cosine"`` or ``"correlation"``, as in
+            `semjax.analysis.representational_similarity`.
+        run: for a batched trajectory, the batch index of the run to draw (an int, or a tuple
+            with one entry per batch axis); None draws the median over runs, entry by entry.
+        cmap: the colour map; default ``"viridis"`` (sequential) for non-negative matrices and
+            ``"RdBu_r"`` (diverging) otherwise.
+        fontsize: tick-label size.
+
+    Returns:
+        The images, one per panel, and the colour bar, last.
+
+    Raises:
+        ValueError: no recorded ``hidden_gram``, a number of Axes other than of ``times``,
+            ``times`` outside the recorded range, a bad ``run``, ``names`` of the wrong length,
+            or an unknown ``normalise`` (each naming the argument).
+    """
+    from semjax.analysis import representational_similarity
+
+    _recorded(trajectory, "hidden_gram", "trajectory")
+    axes = list(np.ravel(axes))
+    times, indices = _time_indices(trajectory, times)
+    if len(axes) != len(times):
+        raise ValueError(f"axes must give one Axes per time: {len(axes)} Axes for "
+                         f"{len(times)} times.")
+    matrices = _one_run(representational_similarity(trajectory, normalise), trajectory,
+                        run)[indices]
+    names = _labels(names, matrices.shape[-1], "item", lambda item: f"item {item + 1}")
+    largest = float(np.nanmax(np.abs(matrices)))
+    largest = largest if largest > 0 else 1.0
+    non_negative = float(np.nanmin(matrices)) >= -1e-3 * largest
+    if non_negative:
+        cmap, vmin = cmap or "viridis", 0.0
+    else:
+        cmap, vmin = cmap or "RdBu_r", -largest
+    images = []
+    for k, (ax, time, matrix) in enumerate(zip(axes, times, matrices)):
+        images += plot_heatmap(ax, matrix, row_labels=names if k == 0 else None,
+                               col_labels=names, vmin=vmin, vmax=largest, cmap=cmap,
+                               title=f"t = {time:.3g} τ", fontsize=fontsize)
+        ax.set_aspect("equal")
+    colorbar = axes[0].figure.colorbar(images[-1], ax=axes, fraction=0.046, pad=0.03)
+    colorbar.set_label("similarity $h^{iT}h^j$" if normalise is None
+                       else f"{normalise} similarity", fontsize=fontsize + 1)
+    colorbar.ax.tick_params(labelsize=fontsize)
+    return [*images, colorbar]
+
+
+def _rotation_onto(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Orthogonal matrices R minimising ‖source R − target‖_F (orthogonal Procrustes), for
+    stacks (..., P, k) of configurations."""
+    left, _, right = np.linalg.svd(np.swapaxes(source, -1, -2) @ target)
+    return left @ right
+
+
+def mds_paths(trajectory, times=None, *, run=None, n_components: int = 2):
+    """The items' hidden representations over time, on axes fixed across time.
+
+    Classical MDS of the Gram matrix h^iᵀh^j at each time (`semjax.analysis.mds_embedding` of
+    `semjax.analysis.representational_similarity`) gives the items' configuration up to a
+    rotation. Each configuration, in all P dimensions, is rotated onto the last one
+    (orthogonal Procrustes), and the first ``n_components`` MDS axes of the last one are kept,
+    so the axes are the principal axes of the final representation at every time and the
+    paths show the representations growing out of the origin and splitting, coarse
+    distinctions first (docs/theory.md §5.1). For a closed form V A(t) Vᵀ the rotation is the
+    identity: each item moves along each axis in proportion to the square root of its mode's
+    strength.
+
+    Args:
+        trajectory: a `Trajectory` with recorded ``hidden_gram``.
+        times: times in units of τ within the recorded range (the records nearest to them are
+            used, in the order given); None for every record.
+        run: for a batched trajectory, the batch index of the run (an int, or a tuple with one
+            entry per batch axis); None for the median Gram matrix over runs.
+        n_components: the number of axes kept.
+
+    Returns:
+        ``(t, coordinates)``: the times used (time,) and the coordinates
+        (time, P, n_components), centred at every time.
+
+    Raises:
+        ValueError: no recorded ``hidden_gram``, ``times`` outside the recorded range, a bad
+            ``run`` or ``n_components``.
+    """
+    from semjax.analysis import mds_embedding, representational_similarity
+
+    _recorded(trajectory, "hidden_gram", "trajectory")
+    grams = _one_run(representational_similarity(trajectory), trajectory, run)
+    t = np.asarray(trajectory.t, dtype=float)
+    if times is not None:
+        _, indices = _time_indices(trajectory, times)
+        grams, t = grams[indices], t[indices]
+    n_items = grams.shape[-1]
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) \
+            or not 1 <= n_components <= n_items:
+        raise ValueError(f"n_components must be an integer in [1, P = {n_items}]; got "
+                         f"{n_components!r}.")
+    configurations = mds_embedding(grams, n_items)  # (time, P, P): every dimension
+    aligned = configurations @ _rotation_onto(configurations, configurations[-1])
+    return t, aligned[..., :n_components]
+
+
+def plot_mds_trajectories(ax, trajectory, *, names=None, colors=None, times=None, run=None,
+                          components=(0, 1), fontsize=7):
+    """The items' hidden representations over time as paths in a fixed 2-D MDS embedding
+    (`mds_paths`), each ending in a labelled marker.
+
+    The paths start at the first time used (before the first split the items sit together
+    near the origin) and end at the last, whose principal axes the embedding shows; equal
+    scales on both axes keep distances faithful (docs/theory.md §5.1).
+
+    Args:
+        ax: the Axes.
+        trajectory: a `Trajectory` with recorded ``hidden_gram``.
+        names: item labels written at the end points (default item 1, item 2, ...).
+        colors: a colour per item (default the mode colours in turn, e.g. pass one colour
+            per category to show the coarsest split).
+        times: the times the paths pass through, as in `mds_paths` (None: every record).
+        run: the run of a batched trajectory, as in `mds_paths` (None: the median Gram).
+        components: the two fixed axes drawn, counted from 0 in decreasing order of the final
+            representation's variance (e.g. ``(1, 2)`` for the second and third, where the
+            first two do not show every split: degenerate splits share a subspace that two
+            axes cannot both cover).
+        fontsize: label size.
+
+    Returns:
+        The artists: per item its path and its end marker, then the labels (items whose end
+        points coincide, within 2 % of the largest coordinate, share one label).
+
+    Raises:
+        ValueError: as `mds_paths`; ``names`` or ``colors`` of the wrong length, or
+            ``components`` not two distinct axes below P.
+    """
+    components = tuple(components)
+    if (len(components) != 2 or components[0] == components[1]
+            or not all(isinstance(c, (int, np.integer)) and c >= 0 for c in components)):
+        raise ValueError(f"components must be two distinct axis indices ≥ 0; got "
+                         f"{components!r}.")
+    t, coordinates = mds_paths(trajectory, times, run=run, n_components=max(components) + 1)
+    coordinates = coordinates[..., list(components)]
+    n_items = coordinates.shape[1]
+    names = _labels(names, n_items, "item", lambda item: f"item {item + 1}")
+    if colors is None:
+        colors = [mode_color(item) for item in range(n_items)]
+    elif len(colors) != n_items:
+        raise ValueError(f"colors must give {n_items} colours, one per item; got "
+                         f"{len(colors)}.")
+    artists = []
+    for item, color in enumerate(colors):
+        path = coordinates[:, item]
+        artists += ax.plot(*path.T, color=color, linewidth=1.2, alpha=0.8)
+        artists += ax.plot(*path[-1], color=color, marker="o", markersize=6,
+                           markeredgecolor="black", markeredgewidth=0.4, linestyle="none")
+    ends = coordinates[-1]
+    close = 0.02 * max(float(np.abs(ends).max()), 1e-300)
+    labelled: list[list[int]] = []  # items whose end points coincide share one label
+    for item in range(n_items):
+        group = next((g for g in labelled if np.abs(ends[g[0]] - ends[item]).max() <= close),
+                     None)
+        if group is None:
+            labelled.append([item])
+        else:
+            group.append(item)
+    for group in labelled:
+        artists.append(ax.annotate(", ".join(names[item] for item in group),
+                                   tuple(ends[group[0]]), xytext=(4, 3),
+                                   textcoords="offset points", fontsize=fontsize))
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set(xlabel=f"MDS {components[0] + 1} (axes of t = {t[-1]:.3g} τ)",
+           ylabel=f"MDS {components[1] + 1}")
     return artists
