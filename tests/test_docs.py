@@ -123,17 +123,20 @@ def _missing(citations, sections) -> list[str]:
 
 
 def _cited_files() -> list[Path]:
-    """The package, its tests and benchmarks (this file's examples aside) and the README."""
+    """The package, its tests, benchmarks and examples (this file's examples aside) and the
+    README."""
     this = Path(__file__).name
     tests = [path for path in sorted((ROOT / "tests").glob("*.py")) if path.name != this]
     benchmarks = sorted((ROOT / "benchmarks").glob("*.py")) + sorted(
         (ROOT / "benchmarks").glob("*.md"))
-    return [*sorted((ROOT / "semjax").rglob("*.py")), *tests, *benchmarks, ROOT / "README.md"]
+    examples = sorted((ROOT / "examples").glob("*.py"))
+    return [*sorted((ROOT / "semjax").rglob("*.py")), *tests, *benchmarks, *examples,
+            ROOT / "README.md"]
 
 
 def _markdown_files() -> list[Path]:
     return [*sorted((ROOT / "docs").rglob("*.md")), *sorted((ROOT / "benchmarks").glob("*.md")),
-            ROOT / "README.md"]
+            ROOT / "examples" / "README.md", ROOT / "README.md"]
 
 
 def _links(path: Path) -> list[str]:
