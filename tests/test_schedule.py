@@ -320,7 +320,7 @@ def test_schedule_solution_errors_name_the_phase(task_a, schedule):
 def test_reversal_figure_renders(tmp_path):
     import matplotlib.image
 
-    from semjax._figure_schedule import reversal
+    from semjax.gallery import reversal
     path = reversal(tmp_path, quick=True)
     assert path == tmp_path / "reversal.png"
     image = matplotlib.image.imread(path)[..., :3]

@@ -4,9 +4,15 @@ Each read-out names the phenomenon of docs/theory.md §5 it measures and, where 
 one, its prediction; they work on the batch axes of the trajectory they are given.
 """
 
+from semjax.analysis._alignment import align_within_groups as align_within_groups
+from semjax.analysis._alignment import aligned_mds as aligned_mds
+from semjax.analysis._alignment import degenerate_groups as degenerate_groups
+from semjax.analysis._alignment import procrustes_rotation as procrustes_rotation
 from semjax.analysis._compare import Comparison as Comparison
 from semjax.analysis._compare import compare as compare
 from semjax.analysis._development import category_response_times as category_response_times
+from semjax.analysis._development import category_responses as category_responses
+from semjax.analysis._development import CategoryResponses as CategoryResponses
 from semjax.analysis._development import hierarchy_levels_of_modes as hierarchy_levels_of_modes
 from semjax.analysis._development import Illusion as Illusion
 from semjax.analysis._development import Illusions as Illusions

@@ -754,19 +754,82 @@ def typicality(task, category_mode: int, items=None) -> Typicality:
     return Typicality(mode=mode, items=names, values=values, prototype=U[:, mode], order=order)
 
 
+class CategoryResponses(NamedTuple):
+    """Category responses of items over time (docs/theory.md §5.4), see `category_responses`.
+
+    Attributes:
+        t: the trajectory's times (time,).
+        items: the item names.
+        values: the responses sign(r_i(∞)) r_i(t), (*batch, time, n_items): positive once the
+            item leans towards its final response.
+        final: |r_i(∞)| = |u_αᵀ T x_i|, the size of each item's final response (n_items,).
+    """
+
+    t: np.ndarray
+    items: tuple
+    values: np.ndarray
+    final: np.ndarray
+
+
+def category_responses(trajectory, task, mode: int, items=None) -> CategoryResponses:
+    """Each item's response along the category of mode α over time (docs/theory.md §5.4).
+
+    The response of item i along the category of mode α is the projection of its prediction
+    on the prototype, r_i(t) = u_αᵀ ŷ^i(t) = u_αᵀ W(t) x_i. For decoupled dynamics
+    r_i(t) = w_α(t) v^α_i (w_α = a_α/d_α, so r_i = a_α v^α_i for white inputs): it grows
+    with the mode, in proportion to the item's typicality v^α_i, towards
+    r_i(∞) = u_αᵀ T x_i (T the target map). Returned along the sign of r_i(∞).
+
+    Computed from ``product`` when recorded (exact for any network); otherwise from ``modes``
+    through r_i = (a_α/d_α) v_αᵀ x_i, d_α = v_αᵀ Σx v_α (exact for decoupled dynamics, the
+    aligned approximation for random starts).
+
+    Args:
+        trajectory: a `Trajectory` with recorded ``product`` or ``modes``.
+        task: its `Task`.
+        mode: α, index into ``task.modes``.
+        items: item names or indices (default all items).
+
+    Returns:
+        A `CategoryResponses`; items with r_i(∞) = 0 have responses 0.
+
+    Raises:
+        TypeError: ``task`` not a Task.
+        ValueError: neither ``product`` nor ``modes`` recorded, bad ``mode`` or ``items``.
+    """
+    task = require_task(task)
+    mode = _mode_index("mode", mode, task.n_modes)
+    indices = _item_indices(task, items)
+    checked = task.checked
+    U, _, V = task.modes
+    inputs = checked.inputs[:, indices]
+    u, v = U[:, mode], V[:, mode]
+    if trajectory.product is not None:
+        product = _product_matches(np.asarray(trajectory.product, dtype=np.float64), task)
+        response = np.einsum("m,...mj,jp->...p", u, product, inputs)
+    elif trajectory.modes is not None:
+        modes = np.asarray(trajectory.modes, dtype=np.float64)
+        if modes.shape[-1] != task.n_modes:
+            raise ValueError(f"trajectory has {modes.shape[-1]} modes but task has "
+                             f"{task.n_modes}; pass the trajectory's own task.")
+        d = v @ checked.sigma_x @ v
+        response = (modes[..., mode] / d)[..., None] * (v @ inputs)
+    else:
+        raise ValueError("trajectory has neither 'product' nor 'modes'; make it with "
+                         "record=(..., 'product') (or 'modes').")
+    final = u @ task.target_map @ inputs
+    return CategoryResponses(t=np.asarray(trajectory.t, dtype=float),
+                             items=tuple(checked.item_names[i] for i in indices),
+                             values=response * np.sign(final), final=np.abs(final))
+
+
 def category_response_times(trajectory, task, mode: int, threshold: float,
                             items=None) -> np.ndarray:
     """Time at which each item's category response reaches a threshold (docs/theory.md §5.4).
 
-    The response of item i along the category of mode α is the projection of its prediction
-    on the prototype, r_i(t) = u_αᵀ ŷ^i(t) = u_αᵀ W(t) x_i. For decoupled dynamics
-    r_i(t) = w_α(t) v^α_i (w_α = a_α/d_α, so r_i = a_α v^α_i for white inputs), and r_i reaches
-    θ when w_α(t) = θ/|v^α_i|: **more typical items (larger |v^α_i|) cross earlier** and have
-    larger final responses.
-
-    Computed from ``product`` when recorded (exact for any network); otherwise from ``modes``
-    through r_i = (a_α/d_α) v_αᵀ x_i, d_α = v_αᵀ Σx v_α (exact for decoupled dynamics, the
-    aligned approximation for random starts). The crossing is measured along the sign of the
+    The response r_i(t) = u_αᵀ ŷ^i(t) of `category_responses` reaches θ when
+    w_α(t) = θ/|v^α_i| (decoupled dynamics): **more typical items (larger |v^α_i|) cross
+    earlier** and have larger final responses. The crossing is measured along the sign of the
     final response r_i(∞) = u_αᵀ T x_i: the first t with sign(r_i(∞)) r_i(t) ≥ θ (linear
     interpolation); NaN for items whose response never gets there (e.g. |r_i(∞)| < θ).
 
@@ -786,29 +849,8 @@ def category_response_times(trajectory, task, mode: int, threshold: float,
             ``items``.
     """
     task = require_task(task)
-    mode = _mode_index("mode", mode, task.n_modes)
     threshold = _validation.positive_float("threshold", threshold)
-    indices = _item_indices(task, items)
-    checked = task.checked
-    U, _, V = task.modes
-    inputs = checked.inputs[:, indices]
-    u, v = U[:, mode], V[:, mode]
-    if trajectory.product is not None:
-        product = _product_matches(np.asarray(trajectory.product, dtype=np.float64), task)
-        response = np.einsum("m,...mj,jp->...p", u, product, inputs)
-    elif trajectory.modes is not None:
-        modes = np.asarray(trajectory.modes, dtype=np.float64)
-        if modes.shape[-1] != task.n_modes:
-            raise ValueError(f"trajectory has {modes.shape[-1]} modes but task has "
-                             f"{task.n_modes}; pass the trajectory's own task.")
-        d = v @ checked.sigma_x @ v
-        response = (modes[..., mode] / d)[..., None] * (v @ inputs)
-    else:
-        raise ValueError("trajectory has neither 'product' nor 'modes'; make it with "
-                         "record=(..., 'product') (or 'modes').")
-    direction = np.sign(u @ task.target_map @ inputs)
-    signed = response * direction  # (*batch, time, n_items)
-    view = dataclasses.replace(trajectory, modes=signed)
-    times = crossing_times(view, np.full(len(indices), threshold), 1.0)
-    return np.where(direction == 0, np.nan, times)
-
+    responses = category_responses(trajectory, task, mode, items)
+    view = dataclasses.replace(trajectory, modes=responses.values)
+    times = crossing_times(view, np.full(len(responses.items), threshold), 1.0)
+    return np.where(responses.final == 0, np.nan, times)

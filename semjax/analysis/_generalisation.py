@@ -11,7 +11,6 @@ measured inductive projections, which train new weights in one compiled `jax.vma
 from __future__ import annotations
 
 import functools
-import math
 from typing import NamedTuple
 
 import jax
@@ -23,6 +22,7 @@ from semjax.analysis._times import crossing_times
 from semjax.datasets import Dataset
 from semjax.task import Task
 from semjax.theory._spectra import (
+    category_overlap,
     category_singular_value,
     coherence,
     coherence_threshold,
@@ -148,7 +148,7 @@ class CategoryCoherence(NamedTuple):
         predicted_overlap: the asymptotic overlap of the outlier's object analyzer with e,
             sqrt(1 − (c + θ̃²)/(θ̃² (θ̃² + 1))) with θ̃² = K_o K_f/(σ² N_o), c = N_f/N_o, above
             threshold (rank-one spiked rectangular model, Benaych-Georges & Nadakuditi 2012;
-            it vanishes continuously at C = σ²), 0 below.
+            it vanishes continuously at C = σ²), 0 below (`semjax.theory.category_overlap`).
         predicted_singular_value: c · `semjax.theory.category_singular_value` (the outlier
             above threshold, the bulk edge below), with Σyx = c Y.
         measured_singular_value: s of the category mode.
@@ -219,10 +219,7 @@ def category_coherence(task_or_dataset, *, category_items, category_features,
     edge = scale * noise_bulk_edge(task.n_in, task.n_out, noise_variance)
     value = coherence(*sizes)
     threshold = coherence_threshold(noise_variance)
-    spike = k_items * k_features / (noise_variance * task.n_in)  # θ̃²
-    aspect = task.n_out / task.n_in
-    predicted_overlap = (math.sqrt(max(0.0, 1 - (aspect + spike) / (spike * (spike + 1))))
-                         if value > threshold else 0.0)
+    predicted_overlap = category_overlap(*sizes, noise_variance)
     predicted_time = measured_time = np.asarray(np.nan)
     if trajectory is not None:
         if trajectory.modes is None:

@@ -24,11 +24,14 @@ from semjax.theory._generalisation import training_modes as training_modes
 from semjax.theory._generalisation import training_noise_density as training_noise_density
 from semjax.theory._generalisation import transfer_benefit as transfer_benefit
 from semjax.theory._generalisation import transfer_errors as transfer_errors
+from semjax.theory._generalisation import zero_map_errors as zero_map_errors
 from semjax.theory._modes import deep_mode_strength as deep_mode_strength
 from semjax.theory._modes import lambda_balanced_mode_strength as lambda_balanced_mode_strength
 from semjax.theory._modes import mode_strength as mode_strength
 from semjax.theory._modes import shallow_mode_strength as shallow_mode_strength
 from semjax.theory._times import half_time as half_time
+from semjax.theory._times import (
+    initial_strength_from_half_time as initial_strength_from_half_time)
 from semjax.theory._times import large_depth_learning_time as large_depth_learning_time
 from semjax.theory._times import rise_time as rise_time
 from semjax.theory._times import saxe_learning_time as saxe_learning_time
@@ -36,17 +39,21 @@ from semjax.theory._times import transition_time as transition_time
 from semjax.theory._trajectory import effective_a0 as effective_a0
 from semjax.theory._trajectory import shared_basis_eigenvalues as shared_basis_eigenvalues
 from semjax.theory._trajectory import trajectory as trajectory
+from semjax.theory._spectra import CovarianceModes as CovarianceModes
 from semjax.theory._spectra import HierarchySpectrum as HierarchySpectrum
 from semjax.theory._spectra import StructuralSpectrum as StructuralSpectrum
+from semjax.theory._spectra import category_overlap as category_overlap
 from semjax.theory._spectra import category_singular_value as category_singular_value
 from semjax.theory._spectra import coherence as coherence
 from semjax.theory._spectra import coherence_threshold as coherence_threshold
+from semjax.theory._spectra import covariance_modes as covariance_modes
 from semjax.theory._spectra import graph_laplacian as graph_laplacian
 from semjax.theory._spectra import hierarchy_modes as hierarchy_modes
 from semjax.theory._spectra import hierarchy_singular_values as hierarchy_singular_values
 from semjax.theory._spectra import hierarchy_spectrum as hierarchy_spectrum
 from semjax.theory._spectra import noise_bulk_edge as noise_bulk_edge
 from semjax.theory._spectra import structural_spectrum as structural_spectrum
+from semjax.theory._spectra import truncation_error as truncation_error
 from semjax.theory._riccati import ExactSolution as ExactSolution
 from semjax.theory._riccati import exact_solution as exact_solution
 from semjax.theory._schedule import Forgetting as Forgetting

@@ -25,10 +25,10 @@ Setting and conventions (those of `semjax.task` and `semjax.datasets.teacher_stu
   records (Σx = I); test error = ½‖W − W̄‖²_F, the expected loss ½E‖(W − W̄)x‖² on fresh
   inputs x ~ N(0, I) with clean targets W̄x (add ½N3σ² for noisy test targets). With
   ``relative=True`` both are divided by their value at W = 0 (½E‖Σyx‖² = ½(Σs̄² + N1N3σ²/P)
-  and ½Σs̄²), the paper's normalisation. Time is in units of τ; a mode of Σyx with singular
-  value ŝ is learned along a(t; ŝ, a0) of `mode_strength` (training-aligned start, each
-  empirical mode from a0; a small random start is the λ-balanced mode from 0 with λ = 2Hσ0²,
-  see `generalisation_errors`).
+  and ½Σs̄², `zero_map_errors`), the paper's normalisation. Time is in units of τ; a mode
+  of Σyx with singular value ŝ is learned along a(t; ŝ, a0) of `mode_strength`
+  (training-aligned start, each empirical mode from a0; a small random start is the
+  λ-balanced mode from 0 with λ = 2Hσ0², see `generalisation_errors`).
 
 Results (each in units of σ_eff, θ = s̄/σ_eff, asymptotically in N1, N3 → ∞ at fixed c):
 
@@ -560,6 +560,32 @@ def generalisation_errors(t, s_bar, a0, *, noise, n_inputs, n_outputs, n_example
         train = train / _train_norm(s_bar, geometry.noise, n_inputs, n_outputs, n_examples)
         test = test / (0.5 * np.sum(s_bar ** 2))
     return GeneralisationErrors(times, train.reshape(times.shape), test.reshape(times.shape))
+
+
+def zero_map_errors(s_bar, *, noise, n_inputs, n_outputs, n_examples) -> GeneralisationErrors:
+    """Expected training and test errors of the map W = 0, the normalisation of
+    ``relative=True`` (Lampinen & Ganguli 2019):
+
+        E_train(W = 0) = ½E‖Σyx‖²_F = ½(Σ_k s̄_k² + N1 N3 σ²/P),   E_test(W = 0) = ½Σ_k s̄_k²,
+
+    since Σyx = W̄ + Z̃ with i.i.d. N(0, σ²/P) entries of Z̃ (module docstring). Divide measured
+    errors by these to compare them with `generalisation_errors` (``relative=True``).
+
+    Args:
+        s_bar, noise, n_inputs, n_outputs, n_examples: as `generalisation_errors`.
+
+    Returns:
+        `GeneralisationErrors` at t = 0 (``train`` and ``test`` floats).
+
+    Raises:
+        TypeError, ValueError: bad arguments (named).
+    """
+    geometry = _geometry(noise, n_inputs, n_outputs, n_examples)
+    s_bar = _teacher_spectrum(s_bar, geometry)
+    return GeneralisationErrors(
+        t=np.asarray(0.0), train=_train_norm(s_bar, geometry.noise, n_inputs, n_outputs,
+                                             n_examples),
+        test=0.5 * float(np.sum(s_bar ** 2)))
 
 
 def _default_horizon(s_data: np.ndarray, start: _Start, geometry: _Noise) -> float:

@@ -8,10 +8,14 @@ the argument) and returns exact closed forms, so they serve as references for sa
   they imply (`hierarchy_spectrum`, `hierarchy_modes`, `hierarchy_singular_values`).
 * Structural forms (docs/theory.md §5.9): ring, chain and grid graphs, their Laplacian Δ and the
   spectrum of the graph-Gaussian feature covariance K = (Δ + I/σ²)^{-1}
-  (`graph_laplacian`, `structural_spectrum`).
+  (`graph_laplacian`, `structural_spectrum`), and for any K the object analyzers and singular
+  values of Σyx it predicts (`covariance_modes`).
 * Category coherence (docs/theory.md §5.5): a K_o-item, K_f-feature block of ones in i.i.d. noise;
   coherence, the BBP detection threshold, the outlier's singular value and the noise bulk edge
-  (`coherence`, `coherence_threshold`, `category_singular_value`, `noise_bulk_edge`).
+  (`coherence`, `coherence_threshold`, `category_singular_value`, `noise_bulk_edge`), and
+  how well its object analyzer finds the category (`category_overlap`).
+* Low-rank approximation (docs/theory.md §6 B): the Eckart–Young error of the truncated SVD
+  (`truncation_error`).
 
 Items of a tree are ordered as in `semjax.datasets` (leaf i is the base-B expansion of i), and
 grid nodes row-major (node (r, c) of an m1 × m2 grid is r·m2 + c).
@@ -333,6 +337,84 @@ def structural_spectrum(form: str, n: int | None = None, *, sigma2: float = 1.0,
                               eigenvectors=modes[:, order], laplacian_eigenvalues=laplacian)
 
 
+class CovarianceModes(NamedTuple):
+    """Modes of the item covariance K of Gaussian features, and the singular values of Σyx
+    they predict (`covariance_modes`).
+
+    Attributes:
+        eigenvalues: λ_k of K, descending, (P,).
+        eigenvectors: orthonormal eigenvectors of K as columns, in that order, (P, P): the
+            predicted object analyzers.
+        singular_values: sqrt(N_f λ_k)/P ("mean") or sqrt(N_f λ_k) ("sum"), (P,).
+    """
+
+    eigenvalues: np.ndarray
+    eigenvectors: np.ndarray
+    singular_values: np.ndarray
+
+
+def covariance_modes(covariance, n_features: int, *, basis=None,
+                     normalise: str = "mean") -> CovarianceModes:
+    """Predicted object analyzers and singular values of Σyx for features y ~ N(0, K) over the
+    items (docs/theory.md §5.9 [derived]).
+
+    With N_f i.i.d. features (rows of Y, N_f × P, one-hot items), E[YᵀY] = N_f K, so the data's
+    object analyzers approach the eigenvectors of K and its singular values
+
+        s_k = sqrt(N_f λ_k) / P   ("mean": Σyx = Y/P),    s_k = sqrt(N_f λ_k)   ("sum"),
+
+    with relative fluctuations of order sqrt(P/N_f) in sampled data (as
+    `hierarchy_singular_values` for trees).
+
+    Args:
+        covariance: K, symmetric positive semi-definite (P, P), e.g.
+            `semjax.datasets.form_covariance`.
+        n_features: N_f >= 1.
+        basis: optional analytic eigenvectors of K as columns (P, P) (e.g. the Fourier modes
+            of `structural_spectrum` or the Haar modes of `hierarchy_modes`); their
+            eigenvalues are the Rayleigh quotients, and degenerate ones keep the basis's order.
+            Default: a numerical eigendecomposition of K.
+        normalise: ``"mean"`` (default) or ``"sum"``, as in `semjax.Task.from_dataset`.
+
+    Returns:
+        A `CovarianceModes`, eigenvalues descending.
+
+    Raises:
+        ValueError: ``covariance`` not a finite symmetric (P, P) matrix with eigenvalues ≥ 0,
+            ``basis`` not orthonormal (P, P) eigenvectors of it, a bad ``n_features`` or
+            ``normalise``.
+    """
+    covariance = _validation.finite_matrix("covariance", covariance)
+    size = covariance.shape[0]
+    scale = max(float(np.abs(covariance).max()), 1e-300)
+    if covariance.shape != (size, size) or np.abs(covariance - covariance.T).max() > 1e-10 * scale:
+        raise ValueError(f"covariance must be a symmetric (P, P) matrix; got shape "
+                         f"{covariance.shape}.")
+    n_features = _validation.positive_int("n_features", n_features)
+    _validation.choice("normalise", normalise, _NORMALISATIONS)
+    if basis is None:
+        eigenvalues, vectors = np.linalg.eigh(covariance)
+        eigenvalues, vectors = eigenvalues[::-1], vectors[:, ::-1]
+    else:
+        vectors = _validation.finite_matrix("basis", basis, shape=(size, size))
+        if np.abs(vectors.T @ vectors - np.eye(size)).max() > 1e-9:
+            raise ValueError("basis must have orthonormal columns.")
+        projected = vectors.T @ covariance @ vectors
+        eigenvalues = np.diag(projected).copy()
+        if np.abs(projected - np.diag(eigenvalues)).max() > 1e-9 * scale:
+            raise ValueError("basis must consist of eigenvectors of covariance (BᵀKB is not "
+                             "diagonal); leave basis=None for a numerical eigenbasis.")
+        order = np.argsort(-np.round(eigenvalues / scale, 12), kind="stable")
+        eigenvalues, vectors = eigenvalues[order], vectors[:, order]
+    if eigenvalues.min() < -1e-10 * scale:
+        raise ValueError(f"covariance must be positive semi-definite; it has the eigenvalue "
+                         f"{eigenvalues.min():.3g}.")
+    eigenvalues = np.clip(eigenvalues, 0.0, None)
+    factor = 1.0 / size if normalise == "mean" else 1.0
+    return CovarianceModes(eigenvalues=eigenvalues, eigenvectors=vectors,
+                           singular_values=factor * np.sqrt(n_features * eigenvalues))
+
+
 # ---------------------------------------------------------------- category coherence (§5.5)
 
 
@@ -435,3 +517,72 @@ def category_singular_value(n_items_in_category: int, n_features_in_category: in
         return edge
     theta2 = float(k_items * k_features)
     return math.sqrt((theta2 + variance * n_features) * (theta2 + variance * n_items) / theta2)
+
+
+def category_overlap(n_items_in_category: int, n_features_in_category: int, n_items: int,
+                     n_features: int, noise_variance: float) -> float:
+    """Predicted overlap |vᵀe| of the category mode's object analyzer v with the normalised
+    category indicator e over the items (docs/theory.md §5.5 [derived]).
+
+    For Y = (block of ones on K_f features × K_o items) + i.i.d. noise of variance σ²
+    (N_f × N_o), the rank-one spiked rectangular model (Benaych-Georges & Nadakuditi 2012)
+    gives, above threshold (C = K_o K_f/sqrt(N_o N_f) > σ²),
+
+        |vᵀe|² = 1 − (c + θ̃²) / (θ̃² (θ̃² + 1)),   θ̃² = K_o K_f/(σ² N_o),  c = N_f/N_o,
+
+    which vanishes continuously at C = σ² and tends to 1 as C → ∞ (square Y: 1 − σ²/C);
+    at or below threshold the top mode is a noise mode and the overlap is 0.
+
+    Args:
+        n_items_in_category: K_o, 1 <= K_o <= N_o.
+        n_features_in_category: K_f, 1 <= K_f <= N_f.
+        n_items: N_o.
+        n_features: N_f.
+        noise_variance: σ² > 0.
+
+    Raises:
+        TypeError, ValueError: an argument out of range or of the wrong type (named).
+    """
+    k_items, k_features, n_items, n_features = _category(
+        n_items_in_category, n_features_in_category, n_items, n_features)
+    variance = coherence_threshold(noise_variance)
+    if coherence(k_items, k_features, n_items, n_features) <= variance:
+        return 0.0
+    spike = k_items * k_features / (variance * n_items)  # θ̃²
+    aspect = n_features / n_items
+    return math.sqrt(max(0.0, 1 - (aspect + spike) / (spike * (spike + 1))))
+
+
+# ------------------------------------------------------------ low-rank approximation (§6 B)
+
+
+def truncation_error(singular_values) -> np.ndarray:
+    """Relative error of the best rank-r approximations, by the Eckart–Young theorem.
+
+    The truncated SVD X_r = U_r S_r V_rᵀ keeps the r strongest modes and is the best rank-r
+    approximation in Frobenius norm, with
+
+        ‖X − X_r‖_F / ‖X‖_F = sqrt(Σ_{k>r} s_k²) / sqrt(Σ_k s_k²)
+
+    (docs/theory.md §6 B: a deep network learning X passes through soft versions of X_r).
+
+    Args:
+        singular_values: the singular values s_1, …, s_n of X (any order, ≥ 0, not all 0).
+
+    Returns:
+        Array (n,): entry r − 1 is the relative error at rank r (the last is 0).
+
+    Raises:
+        ValueError: ``singular_values`` not a non-empty 1-D array of finite values ≥ 0, or all
+            zero.
+    """
+    s = np.asarray(singular_values, dtype=np.float64)
+    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise ValueError(f"singular_values must be a non-empty 1-D array of finite values "
+                         f"≥ 0; got {s!r}.")
+    if not np.any(s > 0):
+        raise ValueError("singular_values must not all be 0 (the relative error of X = 0 is "
+                         "undefined).")
+    power = np.sort(s)[::-1] ** 2
+    tail = np.cumsum(power[::-1])[::-1]  # Σ_{k≥r} s_k², r = 1 … n
+    return np.sqrt(np.append(tail[1:], 0.0) / tail[0])

@@ -2,7 +2,8 @@
 which are the papers' approximations.
 
 Exact: `transition_time` (time from strength u0 to u_f for any depth), `half_time`,
-`rise_time`. Approximations, kept because the papers quote them: `saxe_learning_time`
+`rise_time`, and `initial_strength_from_half_time` (the inverse of `half_time`).
+Approximations, kept because the papers quote them: `saxe_learning_time`
 (τ/s) ln(s/a0) of Saxe et al. 2014 (the ε → s − ε time, ≈ 2 t½ for a0 ≪ s), and
 `large_depth_learning_time` (Saxe et al. 2014 eq. 17, τ du/dt ≈ L u² (s − u)).
 All broadcast over their arguments and are jax-traceable. Concrete arguments are checked on
@@ -12,6 +13,7 @@ instead of returning NaN, a negative number or inf; traced arguments are not che
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -168,3 +170,64 @@ def large_depth_learning_time(s, u_start, u_end, *, tau=1.0, depth):
     s, u0, uf = jnp.asarray(s), jnp.asarray(u_start), jnp.asarray(u_end)
     return tau / depth * (jnp.log(uf * (u0 - s) / (u0 * (uf - s))) / s ** 2
                           + 1 / (s * u0) - 1 / (s * uf))
+
+
+def initial_strength_from_half_time(s, t_half, *, tau=1.0, depth=2, iterations=200):
+    """The start a0 whose mode reaches s/2 at ``t_half``: the exact inverse of `half_time`
+    (docs/theory.md §2.2–§2.4).
+
+    The mode equation is autonomous, so a0 is the strength a time t½ before the trajectory
+    through s/2; in closed form
+
+        depth 1: b0 = s (1 − e^{t½/τ}/2)      (inverts t½ = τ ln((s − b0)/(s/2)); b0 < 0 for
+                 t½ > τ ln 2),
+        depth 2: a0 = s / (1 + e^{2st½/τ})     (inverts t½ = (τ/2s) ln(s/a0 − 1)),
+
+    and for depth L ≥ 3 by bisection of the exact implicit time (`transition_time`) in
+    ln (a0/s)^{1/L}. Used to read the effective initial strength of small random starts off
+    their measured half-times (they leave the saddle later than the aligned formula predicts).
+
+    Args:
+        s: singular value > 0.
+        t_half: half-time > 0 in units of τ (t½ → 0 is a0 → s/2; t½ → ∞ is a0 → 0 for
+            depth ≥ 2).
+        tau: time constant τ > 0.
+        depth: number of weight matrices L (static).
+        iterations: bisection steps for depth ≥ 3 (static; each halves the bracket in
+            ln y, y = (a0/s)^{1/L}).
+
+    Returns:
+        a0 with ``half_time(s, a0, tau=tau, depth=depth) == t_half`` (broadcast shape); it
+        underflows to 0 for depth ≥ 2 once s t½/τ exceeds the float range (≈ 350 in float64).
+
+    Raises:
+        ValueError: (concrete arguments) depth < 1, s ≤ 0, t_half ≤ 0, tau ≤ 0, or non-finite
+            values.
+    """
+    depth = _validation.positive_int("depth", depth)
+    iterations = _validation.positive_int("iterations", iterations)
+    _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
+    _check_concrete("t_half", t_half, allow_zero=False,
+                    fix="A mode reaches s/2 after a time t½ > 0 only if it starts below s/2.")
+    _check_concrete("tau", tau, allow_zero=False)
+    dtype = jnp.result_type(s, t_half, tau, float)
+    s, t_half, tau = (jnp.asarray(v, dtype=dtype) for v in (s, t_half, tau))
+    if depth == 1:
+        return s * (1 - jnp.exp(t_half / tau) / 2)
+    if depth == 2:
+        return s * jax.nn.sigmoid(-2 * s * t_half / tau)
+    s, t_half = jnp.broadcast_arrays(s, t_half)
+    # F((a0/s)^{1/L}) = F(2^{−1/L}) − (L s^{2−2/L}/τ) t½, F increasing on (0, 1)
+    target = (_antiderivative(jnp.asarray(0.5, dtype) ** (1 / depth), depth)
+              - depth * s ** (2 - 2 / depth) * t_half / tau)
+    low = jnp.full_like(s, jnp.log(jnp.finfo(dtype).tiny) / depth)  # ln y
+    high = jnp.full_like(s, jnp.log(0.5) / depth)
+
+    def bisect(_, bracket):
+        low, high = bracket
+        middle = (low + high) / 2
+        below = _antiderivative(jnp.exp(middle), depth) < target
+        return jnp.where(below, middle, low), jnp.where(below, high, middle)
+
+    low, high = jax.lax.fori_loop(0, iterations, bisect, (low, high))
+    return s * jnp.exp(depth * (low + high) / 2)

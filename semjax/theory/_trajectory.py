@@ -85,7 +85,9 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
             ``init``: Σx = c·I.
         t: times in units of τ (1-D), e.g. a simulation's ``run.t``.
         a0: initial product strength ũ(0) = u_αᵀ W(0) v_α (as `simulate`'s aligned
-            ``init_scale``): a number, per-mode (r,), or batched (*batch, r) / (*batch, 1).
+            ``init_scale``): a number, per-mode (r,), or batched (*batch, r) / (*batch, 1);
+            > 0 for depth ≥ 2, of either sign for depth 1 (a shallow map relaxes exactly from
+            any start, b(t) = s + (d·a0 − s) e^{−d t/τ}, docs/theory.md §2.3, §2.5).
         init: explicit λ-balanced weights (W1, W2), each (n_out, n_in) or (n_runs, n_out, n_in)
             (batch axis "seed", as in `simulate`); instead of ``a0``.
         depth: number of weight matrices L (``a0`` route).
@@ -174,8 +176,9 @@ def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record, learning_rate)
     except ValueError:
         raise ValueError(f"a0's last axis must have 1 or r={len(s)} entries; got shape "
                          f"{a0.shape}.") from None
-    if np.any(a0 <= 0) or not np.all(np.isfinite(a0)):
-        raise ValueError("a0 must be finite and > 0 (a mode started at 0 stays at the saddle).")
+    if not np.all(np.isfinite(a0)) or (depth >= 2 and np.any(a0 <= 0)):
+        raise ValueError("a0 must be finite, and > 0 for depth ≥ 2 (a mode started at 0 stays "
+                         "at the saddle).")
     # modes beyond the narrowest layer have no hidden direction: they start and stay at 0
     seeded = np.arange(len(s)) < (len(s) if hidden is None else min(np.atleast_1d(hidden)))
     a0 = np.where(seeded, a0, 0.0)

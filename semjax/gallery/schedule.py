@@ -1,9 +1,7 @@
-"""Gallery figure of a task schedule: learning the four items, their reversal, and A again.
+"""A task schedule: learning the four items, their reversal, and A again.
 
-`reversal` draws the closed form through the switches (`semjax.theory._schedule`) against RK4
-simulation run phase by phase, for small starts of two balances. Kept apart from
-`semjax.gallery` (which may import it into ``FIGURES``); it follows the gallery's conventions:
-one function per figure, ``quick`` for tests, a PNG at 130 dpi.
+`reversal` draws the closed form through the switches (`semjax.theory.schedule_solution`)
+against RK4 simulation run phase by phase, for small λ-balanced starts of two balances.
 """
 
 from __future__ import annotations
@@ -11,37 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import jax
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from semjax import Task, datasets, plotting, simulate
+from semjax import Task, datasets, initial_weights, plotting, simulate
+from semjax.gallery._common import FONT, _readable, _save
 from semjax.schedule import Schedule, reversed_task
-from semjax.theory._schedule import forgetting, schedule_solution
+from semjax.theory import forgetting, schedule_solution
 
 HIDDEN = 4
 PRODUCT_SCALE = 0.01            # the initial map W2W1 = 0.01 · U0 V0ᵀ (random orientation)
 DURATIONS = (4.0, 8.0, 10.0)    # in τ
 LAMBDAS = (0.0, 1.0)
 LAMBDA_COLORS = ("tab:purple", "tab:olive")
-FONT = 12  # every text: ≥ 9 pt when the 8.5 in (1105 px) figure is shown ~880 px wide
-
-
-def _orthogonal(rng, n: int) -> np.ndarray:
-    q, r = np.linalg.qr(rng.normal(size=(n, n)))
-    return q * np.sign(np.diag(r))  # Haar (Mezzadri 2007)
-
-
-def _balanced_start(lam: float, seed: int, n_in: int, n_out: int):
-    """W1 = R S1 V0ᵀ, W2 = U0 S2 Rᵀ with W2W1 = PRODUCT_SCALE · U0 V0ᵀ and W2ᵀW2 − W1W1ᵀ = λI
-    (docs/theory.md §3.1), R, U0, V0 Haar."""
-    rng = np.random.default_rng(seed)
-    R, U0, V0 = _orthogonal(rng, HIDDEN), _orthogonal(rng, n_out), _orthogonal(rng, n_in)
-    root = np.sqrt(lam ** 2 + 4 * PRODUCT_SCALE ** 2)
-    s1, s2 = np.sqrt((root - lam) / 2), np.sqrt((root + lam) / 2)
-    return (R @ (s1 * np.eye(HIDDEN, n_in)) @ V0.T, U0 @ (s2 * np.eye(n_out, HIDDEN)) @ R.T)
 
 
 def _simulate_phases(schedule: Schedule, starts, n_steps: int, record_every: int):
@@ -79,8 +59,10 @@ def reversal(out_dir, *, quick: bool = False) -> Path:
     seed's Σyx = Y), then their reversal (−Σyx), then A again.
 
     (a, b) The map's projection on A's modes, a_α = u_αᵀ W v_α, from three random small
-    starts (W2W1 = 0.01·U0V0ᵀ) with λ = 0 (zero-balanced, the rich regime) and λ = 1: lines the
-    exact solution continued through the switches, markers RK4. With λ = 0 every mode must pass
+    λ-balanced starts (`semjax.initial_weights` with init="lambda_balanced":
+    W2W1 = 0.01·U0V0ᵀ, U0, V0 and the hidden basis Haar, docs/theory.md §3.1) with λ = 0
+    (zero-balanced, the rich regime) and λ = 1: lines the exact solution continued through the
+    switches, markers RK4. With λ = 0 every mode must pass
     the saddle W ≈ 0, which it leaves only from what the previous phase left of the reversed
     direction (~e^{−sT} after T on A): unlearning takes about the time spent on A plus the
     original learning time, and relearning A longer still; with λ = 1 the modes reverse at
@@ -93,10 +75,12 @@ def reversal(out_dir, *, quick: bool = False) -> Path:
                         names=("A", "reverse A", "A again"))
     n_seeds, n_steps, record_every = (2, 200, 4) if quick else (3, 2000, 20)
     runs = [(lam, seed) for lam in LAMBDAS for seed in range(n_seeds)]
-    starts = [_balanced_start(lam, seed, task.n_in, task.n_out) for lam, seed in runs]
     t = np.union1d(np.linspace(0.0, schedule.total_time, 200 if quick else 800),
                    schedule.end_times)
     with jax.enable_x64(True):  # the reversal is resolved from components ~1e-7 of the weights
+        starts = [pair for lam in LAMBDAS for pair in zip(*initial_weights(
+            task, hidden=HIDDEN, init="lambda_balanced", init_scale=PRODUCT_SCALE, lam=lam,
+            n_seeds=n_seeds, key=0, dtype="float64"))]
         t_sim, simulated = _simulate_phases(schedule, starts, n_steps, record_every)
         solutions = [schedule_solution(schedule, w1, w2, t) for w1, w2 in starts]
         theory_maps = np.stack([np.asarray(solution.network_map) for solution in solutions])
@@ -105,9 +89,7 @@ def reversal(out_dir, *, quick: bool = False) -> Path:
     measured = forgetting(schedule, simulated, t_sim).forgetting
     every = max(1, t_sim.size // 45)
 
-    with plt.rc_context({"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT,
-                         "xtick.labelsize": FONT, "ytick.labelsize": FONT,
-                         "legend.fontsize": FONT}):
+    with _readable():
         fig, axes = plt.subplots(2, 2, figsize=(8.5, 7.6), sharex=True)
         for column, lam in enumerate(LAMBDAS):
             ax = axes[0, column]
@@ -149,7 +131,4 @@ def reversal(out_dir, *, quick: bool = False) -> Path:
                    columnspacing=1.2, handlelength=1.6)
         fig.suptitle("Reversal learning through task switches, 4→4→7 net", fontsize=FONT + 1)
         fig.tight_layout(rect=(0, 0.11, 1, 1))
-        path = Path(out_dir) / "reversal.png"
-        fig.savefig(path, dpi=130)
-        plt.close(fig)
-    return path
+        return _save(fig, out_dir, "reversal")

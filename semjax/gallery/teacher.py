@@ -1,11 +1,9 @@
-"""Gallery figure of generalisation from noisy teacher data (Lampinen & Ganguli, ICLR 2019).
+"""Generalisation from noisy teacher data (Lampinen & Ganguli, ICLR 2019).
 
 `generalisation` draws the training and test errors of deep linear networks trained on the
 noisy outputs of a low-rank teacher (`semjax.datasets.teacher_student`), simulated from small
 random starts over independent draws of the data, against the random-matrix theory of
-`semjax.theory._generalisation`, with the predicted optimal early-stopping time. Kept apart
-from `semjax.gallery` (which may import it into ``FIGURES``); it follows the gallery's
-conventions: one function per figure, ``quick`` for tests, a PNG at 130 dpi.
+`semjax.theory.generalisation_errors`, with the predicted optimal early-stopping time.
 """
 
 from __future__ import annotations
@@ -13,29 +11,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import jax
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from semjax import datasets, simulate
-from semjax.theory import _generalisation as theory
+from semjax import datasets, simulate, theory
+from semjax.gallery._common import FONT, _readable, _save
 
 N_INPUTS, N_OUTPUTS = 32, 16
 S_BAR = (3.0, 1.5)
 NOISES = (0.5, 1.0)
 HORIZON = 2.5  # simulate to 2.5 × the predicted optimal stopping time: the rise shows
 COLORS = {"test": "tab:red", "train": "tab:blue"}
-FONT = 12  # every text: ≥ 9 pt when the 8.5 in (1105 px) figure is shown ~880 px wide
 
 
 def _simulated_errors(noise: float, *, hidden: int, init_scale: float, n_draws: int,
                       n_seeds: int, n_steps: int, record_every: int, t_max: float):
-    """Relative test and train errors, (draw, time) each (seed-averaged), and the times."""
+    """Test and train errors relative to those of W = 0 (`semjax.theory.zero_map_errors`),
+    (draw, time) each (seed-averaged), and the times."""
     setting = dict(noise=noise, n_inputs=N_INPUTS, n_outputs=N_OUTPUTS, n_examples=N_INPUTS)
-    test_norm = 0.5 * sum(s ** 2 for s in S_BAR)
-    train_norm = test_norm + 0.5 * N_INPUTS * N_OUTPUTS * noise ** 2 / N_INPUTS
+    zero = theory.zero_map_errors(S_BAR, **setting)  # the errors of W = 0
     tests, trains = [], []
     for draw in range(n_draws):
         data = datasets.teacher_student(jax.random.key(draw), singular_values=S_BAR, **setting)
@@ -44,8 +38,8 @@ def _simulated_errors(noise: float, *, hidden: int, init_scale: float, n_draws: 
                        record_every=record_every, method="rk4", init="gaussian",
                        init_scale=init_scale, n_seeds=n_seeds, key=draw, record=("product",),
                        dtype="float64")
-        tests.append(data.test_error(run.product).mean(axis=0) / test_norm)
-        trains.append(task.excess_loss(run.product).mean(axis=0) / train_norm)
+        tests.append(data.test_error(run.product).mean(axis=0) / zero.test)
+        trains.append(task.excess_loss(run.product).mean(axis=0) / zero.train)
     return run.t, {"test": np.array(tests), "train": np.array(trains)}
 
 
@@ -82,9 +76,7 @@ def generalisation(out_dir, *, quick: bool = False) -> Path:
             shrinkage = theory.shrinkage_error(S_BAR, relative=True, **setting)
             panels.append((noise, t, simulated, grid, predicted, optimum, shrinkage))
 
-    with plt.rc_context({"font.size": FONT, "axes.titlesize": FONT, "axes.labelsize": FONT,
-                         "xtick.labelsize": FONT, "ytick.labelsize": FONT,
-                         "legend.fontsize": FONT}):
+    with _readable():
         fig, axes = plt.subplots(1, 2, figsize=(8.5, 4.4), sharey=True)
         for ax, (noise, t, simulated, grid, predicted, optimum, shrinkage), letter in zip(
                 axes, panels, "ab"):
@@ -124,7 +116,4 @@ def generalisation(out_dir, *, quick: bool = False) -> Path:
         fig.suptitle(f"Generalisation from a noisy rank-2 teacher (s̄ = 3, 1.5): "
                      f"{N_INPUTS}→{hidden}→{N_OUTPUTS} net, P = {N_INPUTS}", fontsize=FONT + 1)
         fig.tight_layout(rect=(0, 0.2, 1, 1))
-        path = Path(out_dir) / "generalisation.png"
-        fig.savefig(path, dpi=130)
-        plt.close(fig)
-    return path
+        return _save(fig, out_dir, "generalisation")
