@@ -14,7 +14,6 @@ from semjax.gallery._common import (
     FONT,
     NET_COLORS,
     _finish,
-    _mds_panels,
     _random_start,
     _readable,
     _rumelhart_task,
@@ -84,6 +83,36 @@ def deep_vs_shallow(out_dir, *, quick: bool = False) -> Path:
                        f"{deep.batch_shape[0]} Gaussian starts σ = 1e-2", fontsize=FONT + 1)
 
 
+def _draw_tree(ax, items, colors, branching: int, depth: int) -> None:
+    """The generating tree of the branching diffusion: root at the top, items at the leaves
+    (labelled, in their colours); each row of nodes is split by the modes of its level
+    (`semjax.analysis.hierarchy_levels_of_modes`: level 0 splits the root)."""
+    n_leaves = branching ** depth
+    for level in range(depth + 1):
+        n_nodes = branching ** level
+        width = n_leaves / n_nodes
+        for node in range(n_nodes):
+            x = (node + 0.5) * width
+            if level < depth:
+                for child in range(branching):
+                    child_x = (node * branching + child + 0.5) * width / branching
+                    ax.plot([x, child_x], [depth - level, depth - level - 1], color="0.4",
+                            linewidth=1.5)
+            if level == depth:
+                ax.plot(x, 0, "o", color=colors[node], markersize=10, markeredgecolor="black")
+                ax.text(x, -0.35, items[node], rotation=90, ha="center", va="top",
+                        fontsize=FONT - 2)
+            else:
+                ax.plot(x, depth - level, "o", color="0.4", markersize=5)
+    ax.set_yticks(range(depth + 1), ["items", *[f"level-{k} split"
+                                                for k in range(depth - 1, -1, -1)]])
+    ax.set_xticks([])
+    ax.set_ylim(-1.6, depth + 0.3)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("(f) the generating tree\n", fontsize=FONT - 1)
+
+
 def hierarchy(out_dir, *, quick: bool = False) -> Path:
     """Hierarchical branching diffusion (docs/theory.md §6 D, §4.5, §5.1): a binary tree of depth 3
     (8 items), ±1 features that flip with probability ε = 0.1 per edge.
@@ -94,10 +123,12 @@ def hierarchy(out_dir, *, quick: bool = False) -> Path:
     (d) singular values per level, analytic E[YᵀY] = N_f M (line) vs sampled datasets
     (markers: one per mode and sample); (e) mode strengths of simulated 8→16→N_f nets (small
     Gaussian starts) vs the closed form, coloured by mode (degenerate modes of a level told
-    apart by line style and staggered markers); (f–h) progressive differentiation: MDS of the
-    learned hidden representations h^i(t) of one simulated net (filled markers, coloured by
-    pair of items) and of the closed form V A(t) Vᵀ (crosses) after the coarsest split, after
-    level 1, and at the end.
+    apart by line style and staggered markers); (f) the generating tree, items coloured by
+    pair; (g, h) progressive differentiation: the paths of one simulated net's hidden
+    representations h^i(t) from t = 0 (all items together near the origin) to the end, in
+    classical MDS on axes fixed over time (`semjax.plotting.plot_mds_trajectories`): axes
+    1–2 show the root split and one level-1 split, axes 2–3 both level-1 splits (they are
+    degenerate, so no two axes show both at once).
     """
     branching, depth, flip = 2, 3, 0.1
     n_features = 100 if quick else 400
@@ -168,14 +199,19 @@ def hierarchy(out_dir, *, quick: bool = False) -> Path:
         plotting.mark_times(strengths, times, [f"t{k + 1}" for k in range(len(times))])
         strengths.set_title(f"(e) $a_\\alpha(t)$: theory (lines), {run.batch_shape[0]} "
                             "nets (markers)")
-        embeddings = rows[2].subplots(1, 3)
-        _mds_panels(embeddings, run, closed_form, times,
-                    [f"({'fgh'[k]}) t{k + 1} = {time:.1f} τ" for k, time in enumerate(times)],
-                    run_label="simulated net (seed 0)", legend=False, names=items,
-                    colors=[ITEM_COLORS(i // 2 / 3) for i in range(len(items))])
-        rows[2].suptitle("MDS of the hidden representations")
-        rows[2].legend(*embeddings[0].get_legend_handles_labels(), loc="outside lower center",
-                       ncol=2, frameon=False)
+        tree, *paths = rows[2].subplots(1, 3, width_ratios=[0.8, 1, 1])
+        colors = [ITEM_COLORS(i // 2 / 3) for i in range(len(items))]
+        _draw_tree(tree, items, colors, branching, depth)
+        for ax, components, letter, shown in ((paths[0], (0, 1), "g", "the level-0 split "
+                                               "and one level-1 split"),
+                                              (paths[1], (1, 2), "h", "both level-1 splits")):
+            plotting.plot_mds_trajectories(ax, run, names=items, colors=colors, run=0,
+                                           components=components, fontsize=FONT - 2)
+            ax.set(xlabel=f"MDS {components[0] + 1}", ylabel=f"MDS {components[1] + 1}")
+            ax.set_title(f"({letter}) MDS axes {components[0] + 1}–{components[1] + 1}:\n"
+                         f"{shown}", fontsize=FONT - 1)
+        rows[2].suptitle(f"Progressive differentiation: seed 0's hidden representations, "
+                         f"t = 0 → {run.t[-1]:g} τ, on fixed MDS axes")
         return _finish(fig, out_dir, "hierarchy",
                        f"Branching diffusion (B = {branching}, D = {depth}, ε = {flip}, "
                        f"N_f = {n_features}, Σyx = Y/{len(items)}): learned level by level",
