@@ -86,56 +86,60 @@ def svd_image(out_dir, *, quick: bool = False) -> Path:
 
 
 def svd_image_animation(out_dir, *, quick: bool = False) -> Path:
-    """The seed's rank-sweep animation as a GIF, beside a deep linear network learning the
-    image (docs/theory.md §5.2, §6 B–C).
+    """A deep linear network learning a photograph mode by mode, beside the truncated SVD
+    (the seed's rank-sweep animation), as a GIF (docs/theory.md §5.2, §6 B–C).
 
-    Left: the truncated SVD at rank r (the seed's animation). Middle: the estimate U A(t) Vᵀ of
-    a deep (two-layer) linear network trained on Σyx = X/‖X‖₂ from an aligned balanced start
-    a0 = 1e-6 (`semjax.theory.trajectory`, exact), shown at the time t_r at which mode r is
-    half learned, t_r = (τ/2s_r) ln(s_r/a0 − 1). Right: the learned fraction a_α(t)/s_α of
-    every mode at that time against the truncation's step.
+    Left: the estimate U A(t) Vᵀ of a deep (two-layer) linear network trained on
+    Σyx = X/‖X‖₂ from an aligned balanced start a0 = 1e-6 (`semjax.theory.trajectory`,
+    exact). Middle: the truncated SVD at the rank r(t) of the modes more than half learned
+    at that time (`semjax.theory.half_time`: t_r = (τ/2s_r) ln(s_r/a0 − 1)). Right: the
+    learned fraction a_α(t)/s_α of every mode. The frames are evenly spaced in time up to
+    the half-time of mode 12, so the plateaus between the first modes last as long as they
+    do in learning; a few later frames, evenly spaced in log time, show the fine modes.
     """
     from matplotlib import animation
 
     image = _photograph(8 if quick else 2)
     task = Task(sigma_yx=image / np.linalg.norm(image, 2))
     U, s, V = task.modes
-    ranks = np.unique(np.round(np.geomspace(1, 12 if quick else 150, 6 if quick else 36)))
-    ranks = ranks.astype(int)
     a0 = 1e-6
-    times = np.asarray(theory.half_time(s[ranks - 1], a0))
+    half_times = np.asarray(theory.half_time(s, a0))
+    early_end = 1.05 * half_times[min(11, len(s) - 1)]
+    late_end = 1.05 * half_times[min(149, len(s) - 1)]
+    times = np.concatenate([np.linspace(0, early_end, 12 if quick else 28),
+                            np.geomspace(early_end, late_end, 4 if quick else 9)[1:]])
     network = theory.trajectory(task, times, a0, record=("modes", "product"))
+    ranks = np.searchsorted(half_times, times, side="right")  # modes past their half-time
     scale = np.linalg.norm(image, 2)
-    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(8.4, 3.3),
-                                              gridspec_kw={"width_ratios": [1, 1, 1.25]})
-    left_image = plotting.plot_grayscale(left, image)[0]
-    middle_image = plotting.plot_grayscale(middle, image)[0]
     index = np.arange(1, len(s) + 1)
-    line, = right.semilogx(index, network.modes[0] / s, color=plotting.mode_color(0),
-                           label=r"network $a_\alpha(t)/s_\alpha$")
-    step, = right.semilogx(index, index <= ranks[0], color=plotting.mode_color(1),
-                           linestyle="--", label="rank-r truncation")
-    right.set(xlabel=r"mode index $\alpha$", ylabel="fraction of mode learned", ylim=(-0.05, 1.1))
-    right.legend(fontsize=7, loc="lower left")
-    right.set_title("Modes learned", fontsize=9)
-    fig.suptitle("Low-rank approximation: truncated SVD vs a deep linear network learning it",
-                 fontsize=10)
-    fig.tight_layout()
+    with _readable():
+        fig, (left, middle, right) = plt.subplots(1, 3, figsize=(10, 4),
+                                                  gridspec_kw={"width_ratios": [1, 1, 1.3]})
+        network_image = plotting.plot_grayscale(left, image)[0]
+        truncation_image = plotting.plot_grayscale(middle, image)[0]
+        line, = right.semilogx(index, network.modes[0] / s, color=plotting.mode_color(0),
+                               label="network $a_\\alpha(t)/s_\\alpha$")
+        step, = right.semilogx(index, index <= ranks[0], color=plotting.mode_color(1),
+                               linestyle="--", label="rank-r truncation")
+        right.set(xlabel="mode index α", ylabel="fraction learned", ylim=(-0.05, 1.1))
+        right.legend(loc="center", bbox_to_anchor=(0.45, 0.55))  # clear of the curve
+        right.set_title("modes learned")
+        fig.suptitle("A deep linear net learns an image mode by mode (aligned start a0 = 1e-6)")
+        fig.tight_layout()
 
-    def frame(k):
-        rank = ranks[k]
-        left_image.set_data(np.clip(_truncation(U * scale, s, V.T, rank), 0, 1))
-        middle_image.set_data(np.clip(network.product[k] * scale, 0, 1))
-        line.set_ydata(network.modes[k] / s)
-        step.set_ydata(index <= rank)
-        left.set_title(f"truncated SVD, rank {rank}", fontsize=9)
-        middle.set_title(f"deep net, t = {times[k]:.1f} τ", fontsize=9)
-        return left_image, middle_image, line, step
+        def frame(k):
+            network_image.set_data(np.clip(network.product[k] * scale, 0, 1))
+            truncation_image.set_data(np.clip(_truncation(U * scale, s, V.T, ranks[k]), 0, 1))
+            line.set_ydata(network.modes[k] / s)
+            step.set_ydata(index <= ranks[k])
+            left.set_title(f"deep net, t = {times[k]:.1f} τ")
+            middle.set_title(f"truncated SVD, rank {ranks[k]}")
+            return network_image, truncation_image, line, step
 
-    movie = animation.FuncAnimation(fig, frame, frames=len(ranks), blit=False)
-    path = Path(out_dir) / "svd_image_animation.gif"
-    movie.save(path, writer=animation.PillowWriter(fps=4), dpi=72)
-    plt.close(fig)
+        movie = animation.FuncAnimation(fig, frame, frames=len(times), blit=False)
+        path = Path(out_dir) / "svd_image_animation.gif"
+        movie.save(path, writer=animation.PillowWriter(fps=6), dpi=80)
+        plt.close(fig)
     return path
 
 
