@@ -161,7 +161,7 @@ def test_theory_trajectory_argument_errors(seed_task, nonwhite_task):
         theory.trajectory(nonwhite_task, t, 0.1)
     with pytest.raises(ValueError, match="name its leading axes with batch_axes"):
         theory.trajectory(seed_task, t, np.full((2, 1), 0.1))
-    with pytest.raises(ValueError, match="a0 must be finite and > 0"):
+    with pytest.raises(ValueError, match="a0 must be finite, and > 0 for depth ≥ 2"):
         theory.trajectory(seed_task, t, -0.1)
     with pytest.raises(ValueError, match="record must be one of"):
         theory.trajectory(seed_task, t, 0.1, record=("weights",))
