@@ -517,13 +517,6 @@ def plot_rsm_over_time(axes, trajectory, times, *, names=None, normalise=None, r
     return [*images, colorbar]
 
 
-def _rotation_onto(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Orthogonal matrices R minimising ‖source R − target‖_F (orthogonal Procrustes), for
-    stacks (..., P, k) of configurations."""
-    left, _, right = np.linalg.svd(np.swapaxes(source, -1, -2) @ target)
-    return left @ right
-
-
 def mds_paths(trajectory, times=None, *, run=None, n_components: int = 2):
     """The items' hidden representations over time, on axes fixed across time.
 
@@ -553,7 +546,7 @@ def mds_paths(trajectory, times=None, *, run=None, n_components: int = 2):
         ValueError: no recorded ``hidden_gram``, ``times`` outside the recorded range, a bad
             ``run`` or ``n_components``.
     """
-    from semjax.analysis import mds_embedding, representational_similarity
+    from semjax.analysis import mds_embedding, procrustes_rotation, representational_similarity
 
     _recorded(trajectory, "hidden_gram", "trajectory")
     grams = _one_run(representational_similarity(trajectory), trajectory, run)
@@ -567,7 +560,8 @@ def mds_paths(trajectory, times=None, *, run=None, n_components: int = 2):
         raise ValueError(f"n_components must be an integer in [1, P = {n_items}]; got "
                          f"{n_components!r}.")
     configurations = mds_embedding(grams, n_items)  # (time, P, P): every dimension
-    aligned = configurations @ _rotation_onto(configurations, configurations[-1])
+    aligned = np.stack([configuration @ procrustes_rotation(configuration, configurations[-1])
+                        for configuration in configurations])
     return t, aligned[..., :n_components]
 
 
