@@ -33,10 +33,11 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
     (markers: median, band: 10–90 %), with θ = half the smallest final response (dashed) and
     each item's median crossing time (dotted, `semjax.analysis.category_response_times`); (e) the
     crossing time against |v^α_i|: the closed-form time at which (a_α/d)|v| = θ (lines) and the
-    simulated items (markers); (f) v^α_i from the SVD vs the projection u_αᵀy^i/(P s_α).
+    simulated items (markers). Items of equal typicality (rose and daisy) have the same
+    response and overlap.
     """
     task = _rumelhart_task()
-    U, s, V = task.modes
+    _, s, V = task.modes
     items = task.checked.item_names
     d = theory.shared_basis_eigenvalues(task)
     run, closed_form = _random_start(task, hidden=16, t_max=15.0 if quick else 20.0, dt=0.02,
@@ -45,8 +46,9 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
                                      theory_record=("modes", "product"))
     modes = [mode for mode, _, _ in TYPICALITY_PANELS]
     with _readable():
-        fig, axes = plt.subplots(3, 2, figsize=(10, 13), layout="constrained")
-        bars, timing, identity = axes[0, 0], axes[2, 0], axes[2, 1]
+        fig, axes = plt.subplot_mosaic([["a", "b"], ["c", "d"], ["e", "e"]], figsize=(10, 13),
+                                       layout="constrained")
+        bars, timing = axes["a"], axes["e"]
         plotting.plot_bars(bars, np.stack([V[:, mode] for mode in modes]), names=items,
                            colors=[plotting.mode_color(mode) for mode in modes],
                            group_labels=[rf"$v^{{{m + 1}}}_i$ ({name.split(' the ')[1]})"
@@ -56,7 +58,7 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
         bars.set_title("(a) object-analyzer entries")
         bars.legend(loc="upper center", fontsize=FONT - 1)  # above the bars (all < 0.6)
         v_grid = np.linspace(0.3, 0.6, 100)
-        for ax, (mode, members, name), letter in zip((axes[0, 1], axes[1, 0], axes[1, 1]),
+        for ax, (mode, members, name), letter in zip((axes["b"], axes["c"], axes["d"]),
                                                      TYPICALITY_PANELS, "bcd"):
             member_index = [items.index(item) for item in members]
             predicted = analysis.category_responses(closed_form, task, mode, members)
@@ -86,17 +88,6 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
         timing.set_title("(e) faster for typical items")
         timing.legend(loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0,
                       fontsize=FONT - 1, title="mode")
-        targets = task.checked.sigma_yx / task.input_scale  # Y: one-hot items, Σyx = Y/P
-        projection = U.T @ targets / (len(items) * s[:, None])
-        for mode in range(4):
-            identity.plot(projection[mode], V[:, mode], linestyle="none",
-                          marker=plotting.mode_marker(mode), color=plotting.mode_color(mode),
-                          label=f"α = {mode + 1}")
-        identity.plot([-0.6, 0.6], [-0.6, 0.6], color="black", linewidth=0.8)
-        identity.set(xlabel=r"projection $u_\alpha^T y^i / (P s_\alpha)$",
-                     ylabel=r"entry $v^\alpha_i$ (SVD)")
-        identity.set_title("(f) = projection on the prototype")
-        identity.legend(loc="upper left", fontsize=FONT - 1)  # the data lie on the diagonal
         fig.legend([plt.Line2D([], [], color="0.3"),
                     plt.Line2D([], [], color="0.3", marker="o", linestyle="none")],
                    ["theory from $a_0^{\\rm eff}$ (lines)",
