@@ -105,7 +105,8 @@ def plot_curves(ax, t, curves, *, label=None, linestyle="-"):
 
 
 def plot_theory_and_runs(ax, t_theory, theory, t_runs, runs, *, color, label, marker="o",
-                         linestyle="-", band=(10, 90), n_markers=25, separate_labels=True):
+                         linestyle="-", band=(10, 90), n_markers=25, separate_labels=True,
+                         stagger=0.0):
     """One quantity as a theory line and simulated runs (median markers, percentile band).
 
     Args:
@@ -117,14 +118,15 @@ def plot_theory_and_runs(ax, t_theory, theory, t_runs, runs, *, color, label, ma
             markers "<label> (simulation)", else the markers alone get ``label`` (for panels
             with many series, whose legend explains lines and markers once, see
             `add_style_legend`).
-        marker, linestyle, band, n_markers: styles (``band`` as in `plot_runs`).
+        marker, linestyle, band, n_markers, stagger: styles (``band`` and ``stagger``, which
+            offsets the markers of series that coincide, as in `plot_runs`).
     """
     artists = ax.plot(t_theory, theory, color=color, linestyle=linestyle, linewidth=1.5,
                       label=f"{label} (theory)" if separate_labels else "_nolegend_")
     if runs is not None:
         artists += plot_runs(ax, t_runs, runs, color=color,
                              label=f"{label} (simulation)" if separate_labels else label,
-                             band=band, marker=marker, n_markers=n_markers)
+                             band=band, marker=marker, n_markers=n_markers, stagger=stagger)
     return artists
 
 

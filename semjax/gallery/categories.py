@@ -33,8 +33,8 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
     (markers: median, band: 10–90 %), with θ = half the smallest final response (dashed) and
     each item's median crossing time (dotted, `semjax.analysis.category_response_times`); (e) the
     crossing time against |v^α_i|: the closed-form time at which (a_α/d)|v| = θ (lines) and the
-    simulated items (markers). Items of equal typicality (rose and daisy) have the same
-    response and overlap.
+    simulated items (markers). Items of nearly equal typicality (rose and daisy, within
+    1 %) respond alike: the second is dashed, with staggered markers.
     """
     task = _rumelhart_task()
     _, s, V = task.modes
@@ -65,11 +65,17 @@ def typicality(out_dir, *, quick: bool = False) -> Path:
             simulated = analysis.category_responses(run, task, mode, members)
             threshold = 0.5 * predicted.final.min()
             crossing = analysis.category_response_times(run, task, mode, threshold, members)
+            typicality = np.abs(V[member_index, mode])
             for k, item in enumerate(members):
+                # items of nearly equal typicality (1 %) respond alike: another line style,
+                # staggered markers
+                twins = np.flatnonzero(np.isclose(typicality, typicality[k], rtol=0.01))
+                position = int(np.searchsorted(twins, k))
                 plotting.plot_theory_and_runs(
                     ax, closed_form.t, predicted.values[:, k], run.t, simulated.values[:, :, k],
                     color=ITEM_COLORS[k], marker=plotting.mode_marker(k), separate_labels=False,
-                    label=f"{item}, |v| = {abs(V[member_index[k], mode]):.2f}")
+                    linestyle=plotting.MODE_LINESTYLES[position], stagger=position / len(twins),
+                    label=f"{item}, |v| = {typicality[k]:.2f}")
                 ax.axvline(np.median(crossing[:, k]), color=ITEM_COLORS[k], linewidth=0.8,
                            linestyle=":")
             ax.axhline(threshold, color="black", linewidth=0.8, linestyle="--",
