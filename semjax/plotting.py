@@ -166,7 +166,7 @@ def plot_points(ax, x, values, *, color, label=None, marker="o", band=(10, 90), 
 
 
 def plot_heatmap(ax, matrix, *, row_labels=None, col_labels=None, title=None, vmax=None,
-                 vmin=None, cmap="RdBu_r", colorbar=False, annotate=False, fontsize=7,
+                 vmin=None, cmap="RdBu_r", colorbar=False, annotate=False, fontsize=10,
                  rotate_columns=True):
     """A matrix as a heatmap with labelled rows and columns, colours symmetric about 0 unless
     ``vmin`` is given.
@@ -208,7 +208,7 @@ def plot_heatmap(ax, matrix, *, row_labels=None, col_labels=None, title=None, vm
                                    fontsize=fontsize - 1,
                                    color="white" if abs(value) > 0.6 * vmax else "black"))
     if title is not None:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title)
     if colorbar:
         artists.append(ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.03))
         artists[-1].ax.tick_params(labelsize=fontsize)
@@ -221,7 +221,7 @@ def plot_grayscale(ax, image, *, title=None):
                          interpolation="nearest")]
     ax.set_axis_off()
     if title is not None:
-        artists.append(ax.set_title(title, fontsize=9))
+        artists.append(ax.set_title(title))
     return artists
 
 
@@ -247,7 +247,7 @@ def plot_bars(ax, values, *, names, group_labels, colors=None, width=0.8):
         artists.append(ax.bar(x, row, width=width / values.shape[0], color=color, alpha=0.55,
                               label=group_labels[group]))
     ax.set_xticks(np.arange(values.shape[1]))
-    ax.set_xticklabels(names, rotation=90, fontsize=7)
+    ax.set_xticklabels(names, rotation=90, fontsize=10)
     ax.axhline(0, color="black", linewidth=0.6)
     return artists
 
@@ -259,7 +259,7 @@ def bar_positions(n_groups: int, n: int, width: float = 0.8) -> np.ndarray:
 
 
 def plot_embedding(ax, coordinates, *, names=None, colors=None, marker="o", label=None,
-                   edges=(), fontsize=6):
+                   edges=(), fontsize=9):
     """Items as points in 2-D (e.g. MDS of hidden representations), optionally labelled and
     joined by ``edges`` (pairs of item indices, drawn as thin lines).
 
@@ -294,7 +294,7 @@ def mark_times(ax, times, labels=None, *, color="0.4"):
         if labels is not None:
             artists.append(ax.text(time, 0.99 - 0.04 * (k % 2), f" {labels[k]}",
                                    transform=ax.get_xaxis_transform(), ha="left", va="top",
-                                   fontsize=7, color=color))
+                                   fontsize=9, color=color))
     return artists
 
 
@@ -431,7 +431,7 @@ def plot_mode_strengths_with_theory(ax, run, closed_form, *, names=None, band=(1
         artists.append(ax.legend(entries, [*(names[mode] for mode, *_ in handles),
                                            "theory (lines)",
                                            f"simulation (markers: median{spread})"],
-                                 loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
+                                 loc="upper left", bbox_to_anchor=(1.01, 1),
                                  borderaxespad=0))
     return artists
 
@@ -455,7 +455,7 @@ def _time_indices(trajectory, times) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_rsm_over_time(axes, trajectory, times, *, names=None, normalise=None, run=None,
-                       cmap=None, fontsize=7):
+                       cmap=None, fontsize=10):
     """The items' representational similarity matrix at chosen times, one panel per time, on
     one colour scale with one colour bar.
 
@@ -568,7 +568,7 @@ def mds_paths(trajectory, times=None, *, run=None, n_components: int = 2):
 
 
 def plot_mds_trajectories(ax, trajectory, *, names=None, colors=None, times=None, run=None,
-                          components=(0, 1), fontsize=7):
+                          components=(0, 1), fontsize=10):
     """The items' hidden representations over time as paths in a fixed 2-D MDS embedding
     (`mds_paths`), each ending in a labelled marker.
 
