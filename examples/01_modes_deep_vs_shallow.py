@@ -110,7 +110,7 @@ def main(quick: bool = False, out_dir=".") -> dict:
             (shallow_ax, shallow, shallow_theory, "shallow 4→7: one time constant")):
         plotting.plot_mode_strengths_with_theory(ax, run, closed_form, names=names,
                                                  legend=ax is shallow_ax)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10)
     order = np.argsort(s)
     for k, (run, closed_form, label) in enumerate(((deep, deep_theory, "deep"),
                                                    (shallow, shallow_theory, "shallow"))):
@@ -122,7 +122,7 @@ def main(quick: bool = False, out_dir=".") -> dict:
                              label=f"{label} (simulation)")
     halves.set(xlabel=r"singular value $s_\alpha$", ylabel=r"half-time $t_{1/2}/\tau$")
     halves.set_title("learning time against mode strength", fontsize=10)
-    halves.legend(fontsize=8)
+    halves.legend(fontsize=10)
     fig.suptitle(f"Four items: the SVD of the environment and its learning "
                  f"({deep.batch_shape[0]} Gaussian starts, σ = {INIT_SCALE:g})")
     Path(out_dir).mkdir(parents=True, exist_ok=True)

@@ -99,7 +99,7 @@ def main(quick: bool = False, out_dir=".") -> dict:
     panels = similarity.subplots(1, len(snapshots))
     plotting.plot_rsm_over_time(panels, run, snapshots, names=items)
     for k, ax in enumerate(panels):
-        ax.set_title(f"t{k + 1} = {snapshots[k]:.1f} τ", fontsize=9)
+        ax.set_title(f"t{k + 1} = {snapshots[k]:.1f} τ", fontsize=10)
     similarity.suptitle(f"hidden similarity $h^{{iT}}h^j$ of the items, median over "
                         f"{run.batch_shape[0]} seeds", fontsize=10)
     fig.suptitle(f"Progressive differentiation of a binary tree (depth {DEPTH}, 8 items); "

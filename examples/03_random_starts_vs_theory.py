@@ -80,11 +80,11 @@ def main(quick: bool = False, out_dir=".") -> dict:
     plotting.plot_mode_strengths_with_theory(random_ax, random_run, random_theory,
                                              names=names, legend=False)
     random_ax.set_title(f"(a) Gaussian starts σ = {INIT_SCALE:g}: theory from each seed's "
-                        "effective $a_0$", fontsize=9)
+                        "effective $a_0$", fontsize=10)
     plotting.plot_mode_strengths_with_theory(aligned_ax, aligned_run, aligned_theory,
                                              names=names)
     aligned_ax.set_title(f"(b) aligned balanced starts $a_0$ = {aligned_a0:.2g}: exact",
-                         fontsize=9)
+                         fontsize=10)
     modes = np.arange(1, len(s) + 1)
     for k, (comparison, label) in enumerate(((random_comparison, "Gaussian starts"),
                                              (aligned_comparison, "aligned starts"))):
@@ -95,8 +95,8 @@ def main(quick: bool = False, out_dir=".") -> dict:
     delay_ax.set(xlabel=r"mode $\alpha$ (strongest first)",
                  ylabel=r"delay $t_{1/2}^{\rm sim} - t_{1/2}^{\rm theory}$ ($\tau$)",
                  xticks=modes)
-    delay_ax.set_title("(c) delay per mode (median, 10–90 % over seeds)", fontsize=9)
-    delay_ax.legend(fontsize=8)
+    delay_ax.set_title("(c) delay per mode (median, 10–90 % over seeds)", fontsize=10)
+    delay_ax.legend(fontsize=10)
     fig.suptitle(f"Rumelhart environment, 8→{HIDDEN}→36 networks, {random_run.batch_shape[0]} "
                  "seeds, RK4: random starts trail the closed form a little, aligned ones "
                  "follow it", fontsize=11)

@@ -63,7 +63,7 @@ def illusion_panel(ax, task, illusion, deep, deep_theory, shallow):
     ax.set(xlabel=r"$t/\tau$", ylabel=f"prediction: {illusion.item} → {illusion.property}")
     ax.set_title(f"(a) an illusion: '{illusion.item} {illusion.property}', peak at "
                  f"t = {illusion.time:.1f} τ", fontsize=10)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=10)
 
 
 def main(quick: bool = False, out_dir=".") -> dict:
@@ -117,7 +117,7 @@ def main(quick: bool = False, out_dir=".") -> dict:
     axes[0, 1].set_ylabel("illusion size (median over seeds)")
     axes[0, 1].set_title(f"(b) the deep net's {len(shown)} largest illusions; shallow nets: "
                          f"largest {np.max(shallow_found.size):.1g}", fontsize=10)
-    axes[0, 1].legend(fontsize=8)
+    axes[0, 1].legend(fontsize=10)
 
     responses = axes[1, 0]
     u = U[:, CATEGORY_MODE] * np.sign(final)[:, None]  # (member, N3): responses grow upwards
@@ -135,7 +135,7 @@ def main(quick: bool = False, out_dir=".") -> dict:
                                              r"\hat y^i(t)$", xlim=(0, 30))
     responses.set_title("(c) plants in the animal/plant mode: typical ones respond first",
                         fontsize=10)
-    plotting.add_style_legend(responses, fontsize=8, loc="lower right")
+    plotting.add_style_legend(responses, fontsize=10, loc="lower right")
 
     timing = axes[1, 1]
     strength = np.abs(typical.values)
@@ -145,10 +145,10 @@ def main(quick: bool = False, out_dir=".") -> dict:
     plotting.plot_points(timing, strength, crossing, color=plotting.mode_color(0),
                          label="simulation (median, 10–90 %)")
     for item, x, y in zip(MEMBERS, strength, np.median(crossing, axis=0)):
-        timing.annotate(item, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        timing.annotate(item, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=10)
     timing.set(xlabel=r"typicality $|v^\alpha_i|$", ylabel=r"time to reach θ ($\tau$)")
     timing.set_title("(d) response time falls with typicality", fontsize=10)
-    timing.legend(fontsize=8)
+    timing.legend(fontsize=10)
     fig.suptitle(f"Rumelhart environment: illusions and typicality in deep 8→16→36 and "
                  f"shallow 8→36 networks ({deep.batch_shape[0]} Gaussian starts σ = 1e-3)")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
