@@ -17,14 +17,17 @@ _devices.use_every_core()
 from semjax import analysis as analysis
 from semjax import datasets as datasets
 from semjax import dynamics as dynamics
+from semjax import readouts as readouts
 from semjax import theory as theory
 from semjax.analysis import Comparison as Comparison
 from semjax.analysis import compare as compare
+from semjax.dynamics import RunSpec as RunSpec
 from semjax.dynamics import SimulationDiverged as SimulationDiverged
 from semjax.dynamics import UnstableRunWarning as UnstableRunWarning
 from semjax.dynamics import initial_weights as initial_weights
 from semjax.dynamics import simulate as simulate
 from semjax.dynamics import train as train
+from semjax.readouts import Readout as Readout
 from semjax.schedule import Schedule as Schedule
 from semjax.schedule import reversed_task as reversed_task
 from semjax.sweeps import sweep as sweep

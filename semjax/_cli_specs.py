@@ -177,24 +177,24 @@ hidden = [16, 64]                 # also depth, method, init, activation, bias
 
 _SPEC_TABLES = ("output", "dataset", "sweep", "over")
 _DATASET_KEYS = ("name", "normalise", "key")
-# set by the command itself, not by a spec
-_SWEEP_RESERVED = ("task", "keys", "throw", "progress", "over")
-# outer-grid axes a spec can set (tasks and optimisers are Python objects)
-SPEC_OVER_KEYS = ("hidden", "depth", "method", "init", "activation", "bias")
+
+
+def _spec_options():
+    """The options a spec can set, from the declarations of `semjax.sweep` and
+    `semjax.simulate` (those that are Python objects, or set by the command, excluded)."""
+    from semjax.dynamics import _spec
+    from semjax.sweeps import SWEEP_OPTIONS
+    return [option for option in (*SWEEP_OPTIONS, *_spec.options("simulate")) if option.toml]
 
 
 def sweep_keys() -> list[str]:
-    """Keys a spec's [sweep] table may hold: the arguments of `semjax.sweep` and of
-    `semjax.simulate` that a spec can set (read from their current signatures)."""
-    from semjax import simulate, sweep
-    keys = set()
-    for function in (sweep, simulate):
-        for name, parameter in inspect.signature(function).parameters.items():
-            if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
-                continue
-            if name not in _SWEEP_RESERVED:
-                keys.add(name)
-    return sorted(keys)
+    """Keys a spec's [sweep] table may hold."""
+    return sorted({option.name for option in _spec_options()})
+
+
+def over_keys() -> list[str]:
+    """Keys a spec's [over] table may hold: the outer-grid options a spec can set."""
+    return [option.name for option in _spec_options() if option.grid]
 
 
 def _unknown(where: str, found, allowed) -> None:
@@ -255,7 +255,7 @@ def load_spec(path) -> dict:
     over = spec.get("over", {})
     if not isinstance(over, dict):
         raise UsageError(f"{where}: over must be a table, e.g. [over] with hidden = [8, 16].")
-    _unknown(f"{where} [over]", over, SPEC_OVER_KEYS)
+    _unknown(f"{where} [over]", over, over_keys())
     for name, values in over.items():
         if not isinstance(values, list) or not values:
             raise UsageError(f"{where} [over]: {name} must be a non-empty list, e.g. "

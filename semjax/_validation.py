@@ -13,7 +13,8 @@ import jax
 import numpy as np
 
 
-def _describe(value) -> str:
+def describe(value) -> str:
+    """A short repr of a value for an error message."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -30,7 +31,7 @@ def finite_matrix(name: str, value, *, shape: tuple[int | None, int | None] | No
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise TypeError(
-            f"{name} must be a real matrix; got {_describe(value)} ({error}).") from None
+            f"{name} must be a real matrix; got {describe(value)} ({error}).") from None
     if array.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D matrix; got an array of shape {array.shape}. "
@@ -57,7 +58,7 @@ def finite_matrix(name: str, value, *, shape: tuple[int | None, int | None] | No
 def positive_int(name: str, value, *, minimum: int = 1) -> int:
     """Return ``value`` as an int ``>= minimum``, or raise naming ``name``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {minimum}; got {_describe(value)}.")
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {describe(value)}.")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {value}.")
     return int(value)
@@ -65,10 +66,12 @@ def positive_int(name: str, value, *, minimum: int = 1) -> int:
 
 def positive_float(name: str, value, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite float > 0 (or >= 0), or raise naming ``name``."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number; got {describe(value)}.")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number; got {_describe(value)}.") from None
+        raise TypeError(f"{name} must be a real number; got {describe(value)}.") from None
     if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be a finite number {bound}; got {number}.")
@@ -101,7 +104,7 @@ def prng_key(name: str, value) -> jax.Array:
             ) from None
     else:
         raise TypeError(
-            f"{name} must be a JAX PRNG key, e.g. jax.random.key(0); got {_describe(value)}."
+            f"{name} must be a JAX PRNG key, e.g. jax.random.key(0); got {describe(value)}."
         )
     if key.shape != ():
         raise ValueError(f"{name} must be a single key; got a batch of keys of shape {key.shape}. "
@@ -114,7 +117,7 @@ def names(name: str, value, length: int, default_prefix: str) -> tuple[str, ...]
     if value is None:
         return tuple(f"{default_prefix}{i}" for i in range(length))
     if isinstance(value, str) or not isinstance(value, Sequence):
-        raise TypeError(f"{name} must be a sequence of {length} strings; got {_describe(value)}.")
+        raise TypeError(f"{name} must be a sequence of {length} strings; got {describe(value)}.")
     result = tuple(str(v) for v in value)
     if len(result) != length:
         raise ValueError(
@@ -126,5 +129,5 @@ def choice(name: str, value, options: Sequence[str]) -> str:
     """Return ``value`` if it is one of ``options``, or raise listing them."""
     if value not in options:
         raise ValueError(
-            f"{name} must be one of {', '.join(map(repr, options))}; got {_describe(value)}.")
+            f"{name} must be one of {', '.join(map(repr, options))}; got {describe(value)}.")
     return value

@@ -13,7 +13,6 @@ import dataclasses
 import os
 import sys
 import time
-import warnings
 
 import numpy as np
 
@@ -161,8 +160,8 @@ def _list_of(parse, text):
 
 def _parser(argv=None) -> argparse.ArgumentParser:
     from semjax import __version__
-    from semjax.dynamics._core import RECORDABLE
     from semjax.dynamics._initialisation import INIT_NAMES
+    from semjax.readouts import NAMES as RECORDABLE
 
     if "figures" in (sys.argv[1:] if argv is None else argv):
         from semjax.gallery import FIGURES  # matplotlib and more: only when asked for
@@ -444,13 +443,12 @@ def _show(arguments) -> int:
     for axis, size in zip(run.batch_axes, run.batch_shape):
         lines.append(f"  {axis:<12} {size:>7}   {_values(run.coords[axis])}")
     lines.append("fields:")
-    for name in ("modes", "loss", "product", "outputs", "hidden_gram", "singular_values"):
-        value = getattr(run, name)
-        if value is not None:
+    for name, value in run.fields.items():
+        if isinstance(value, tuple):
+            shapes = ", ".join(str(tuple(np.shape(w))) for w in value)
+            lines.append(f"  {name:<16} {shapes}")
+        else:
             lines.append(f"  {name:<16} {tuple(np.shape(value))} {np.asarray(value).dtype}")
-    if run.weights is not None:
-        shapes = ", ".join(str(tuple(np.shape(w))) for w in run.weights)
-        lines.append(f"  {'weights':<16} {shapes}")
     for name in ("step", "phase"):
         if getattr(run, name) is not None:
             lines.append(f"  {name:<16} {tuple(np.shape(getattr(run, name)))}")
@@ -480,57 +478,11 @@ def _theory(run):
     if task is None:
         return None, ("theory omitted: the file does not say which dataset it ran on "
                       "(only results of 'semjax simulate' and 'semjax sweep' do).")
-    if not np.allclose(task.modes.s, info["task_s"], rtol=1e-6):
-        return None, "theory omitted: the rebuilt task's singular values differ from the file's."
-    if info.get("bias"):
-        return None, "theory omitted: the closed forms are for networks without biases."
-    depth, hidden = int(info.get("depth", 2)), info.get("hidden") or None
-    scales = "scale" in run.batch_axes
-    coords = {"scale": np.asarray(run.coords["scale"])} if scales else None
-    init = info.get("init")
-    kind = "" if info.get("activation", "linear") == "linear" else "linear-network "
-    if "lam" in run.batch_axes:
-        return None, "theory omitted: a 'lam' axis (one closed form per λ) is not drawn here."
     try:
-        if init == "aligned":
-            a0 = np.asarray(info["init_scale"], dtype=float)
-            a0 = a0[:, None] if scales else a0[0]
-            return theory.trajectory(
-                task, run.t, a0, depth=depth, lam=float(info.get("lam", 0.0)), hidden=hidden,
-                batch_axes=("scale",) if scales else None, coords=coords), (
-                f"theory: {kind}closed form of the aligned start (exact for linear networks).")
-        if init not in ("gaussian", "uniform", "orthogonal") or float(info.get("lam", 0)) != 0:
-            return None, f"theory omitted: no closed form for init={init!r} here."
-        if depth != 2:
-            return None, ("theory omitted: the effective a0 of random starts is defined for "
-                          "depth-2 networks.")
-        if run.weights is None:
-            return None, ("theory omitted: record the weights (--record modes,weights) to "
-                          "estimate the effective a0 of the random start.")
-        start = tuple(np.asarray(w)[..., 0, :, :] for w in run.weights)
-        a0 = theory.effective_a0(task, start)  # (*batch, r)
-        finite = np.asarray(run.finite)[..., None] & np.isfinite(a0)
-        a0 = np.where(finite, a0, np.nan)
-        if "seed" in run.batch_axes:
-            with warnings.catch_warnings():  # all runs of a scale diverged: NaN, said below
-                warnings.simplefilter("ignore", RuntimeWarning)
-                a0 = np.nanmedian(a0, axis=run.batch_axes.index("seed"))
-        a0 = a0.reshape((-1, a0.shape[-1]))
-        if a0.shape[0] != (len(run.coords["scale"]) if scales else 1):
-            return None, "theory omitted: batch axes other than scale and seed."
-        if not np.all(np.isfinite(a0)):
-            return None, "theory omitted: no finite run to estimate the effective a0 from."
-        if np.any(a0 >= 0.1 * np.asarray(info["task_s"])):
-            return None, ("theory omitted: the start is not small (median effective a0 ≥ "
-                          "0.1·s), where the aligned approximation does not hold.")
-        a0 = a0 if scales else a0[0]
-        return theory.trajectory(
-            task, run.t, a0, depth=2, hidden=hidden,
-            batch_axes=("scale",) if scales else None, coords=coords), (
-            f"theory: {kind}closed form from the median effective a0 of the random starts "
-            "(the aligned approximation).")
+        closed = theory.closed_form_for(run, task)
     except ValueError as error:
         return None, f"theory omitted: {one_line(error)}"
+    return closed, f"theory: {closed.info['closed_form']}."
 
 
 def _plot(run, path) -> str:
@@ -560,7 +512,7 @@ def _plot(run, path) -> str:
             ax.set_title(f"init scale {np.asarray(run.coords['scale'])[panel]:g}")
         if not np.asarray(runs.finite).all():
             keep = np.asarray(runs.finite)
-            runs = dataclasses.replace(runs, modes=np.asarray(runs.modes)[keep],
+            runs = dataclasses.replace(runs, fields={"modes": np.asarray(runs.modes)[keep]},
                                        finite=keep[keep], batch_axes=("run",))
         if np.size(runs.finite):
             plotting.plot_mode_strengths(ax, runs)

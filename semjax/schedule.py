@@ -8,10 +8,9 @@ network's shapes (N3, N1).
 
 `Schedule` is a pytree (`jax.tree_util.register_dataclass`): the tasks are its data (arrays, traced
 under `jax.jit`), the durations and names are static metadata (part of the tree structure, so a
-jitted function recompiles when they change, and they are always plain host values). For a
-compiled core that selects the active task with a traced index, `Schedule.stacked` gives one
-`Task` whose array leaves carry a leading phase axis, `Schedule.task_at` the task of a (traced)
-phase index, and `Schedule.step_phases` the phase of every integration step.
+jitted function recompiles when they change, and they are always plain host values).
+`semjax.simulate` and `semjax.train` run a schedule in one compiled call, each phase on its own
+task (`semjax.dynamics.CoreConfig.phases`).
 
 `reversed_task` builds the reversal of a task (negated output rows), the operation of
 ``semjax.datasets.braun_hierarchy(reversal=True)`` on any task.
@@ -35,11 +34,6 @@ from semjax.task import Task, _is_concrete, require_task
 # Relative tolerance of "duration / dt is an integer" and of "t is at a switch time" (relative
 # to the schedule's total time): a record at t_k up to rounding belongs to the new phase.
 _TIME_RTOL = 1e-9
-
-# Task fields with one array per phase in `Schedule.stacked` (the data fields of `Task`).
-_TASK_ARRAYS = tuple(field.name for field in dataclasses.fields(Task)
-                     if field.name not in ("item_names", "property_names", "isotropic"))
-
 
 def _is_placeholder(value) -> bool:
     """Whether ``value`` stands for a task inside a JAX transformation or a pytree utility (a
@@ -151,7 +145,7 @@ class Schedule:
     > 0; all tasks with the same (n_out, n_in); names unique strings (default ``task0``, ...).
 
     It is a pytree with the tasks as data and the durations and names as static metadata, so
-    it passes through `jax.jit` whole (see the module docstring and `stacked`).
+    it passes through `jax.jit` whole (see the module docstring).
 
     Attributes:
         tasks: the phases' tasks, a tuple of `Task` (a task may appear in several phases).
@@ -267,54 +261,6 @@ class Schedule:
                     f"(to {_TIME_RTOL:g} relative). {hint}.")
             counts.append(int(count))
         return tuple(counts)
-
-    def step_phases(self, dt) -> np.ndarray:
-        """The phase of every integration step: the step from t_i = i·dt to t_{i+1}, for
-        i < sum(`steps`), as an int32 array (host-side; a compiled core can scan over it)."""
-        return np.repeat(np.arange(self.n_phases, dtype=np.int32), self.steps(dt))
-
-    def stacked(self) -> Task:
-        """One `Task` whose array leaves carry a leading phase axis (n_phases, ...).
-
-        For compiled cores that pick the active task with a traced index (``task_at``) or scan
-        over phases: ``jax.tree.map(lambda leaf: leaf[k], schedule.stacked())`` is the task of
-        phase k with the same tree structure for every k. Works on concrete schedules (numpy
-        leaves, float64) and inside transformations (jax leaves). The stacked task is not
-        re-validated; its shape properties (``n_in``, ``n_out``) describe the stacked arrays,
-        so use the schedule's instead.
-
-        The static fields must agree across phases, so they are made common: the names are
-        those of phase 0; ``isotropic`` is True only when every task has Σx = c·I (otherwise
-        every phase uses its full Σx and its ``isotropic_scale`` is 1, as for a non-isotropic
-        `Task`); the items (``inputs``, ``targets``, ``item_weight``) are stacked when every
-        task has the same number of items and every ``item_weight`` is known, else they are
-        None (the correlation-form flow needs only Σyx, Σx and their derived fields; item-level
-        read-outs and minibatches then need a schedule of tasks with common items).
-        """
-        tasks = self.tasks
-        leaves = [leaf for task in tasks for leaf in jax.tree_util.tree_leaves(task)]
-        xp = jnp if any(isinstance(leaf, jax.Array) for leaf in leaves) else np
-        isotropic = all(bool(task.isotropic) for task in tasks)
-        same_items = (all(task.item_weight is not None for task in tasks)
-                      and len({np.shape(task.inputs) for task in tasks}) == 1
-                      and len({np.shape(task.targets) for task in tasks}) == 1)
-        fields = {}
-        for name in _TASK_ARRAYS:
-            if name in ("inputs", "targets", "item_weight") and not same_items:
-                fields[name] = None
-            elif name == "isotropic_scale" and not isotropic:
-                fields[name] = xp.ones(len(tasks))
-            else:
-                fields[name] = xp.stack([xp.asarray(getattr(task, name)) for task in tasks])
-        first = tasks[0]
-        return Task(**fields, item_names=first.item_names, property_names=first.property_names,
-                    isotropic=isotropic)
-
-    def task_at(self, index) -> Task:
-        """The task of phase ``index`` (an int or a traced integer scalar), taken from
-        `stacked`, so it has the same tree structure for every phase (the static fields made
-        common as `stacked` says; ``schedule.tasks[k]`` is the original task)."""
-        return jax.tree.map(lambda leaf: leaf[index], self.stacked())
 
     def __repr__(self) -> str:
         phases = ", ".join(f"{name!r}: {duration:g}"

@@ -46,8 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semjax.trajectory import _ARRAY_FIELDS as _FIELDS
-from semjax.trajectory import Trajectory
+from semjax.trajectory import Trajectory, _map_field
 
 try:  # POSIX; elsewhere the store works without the lock
     import fcntl
@@ -59,17 +58,9 @@ GRID = "grid.json"
 GRID_FORMAT_NAME = "semjax.SweepGrid"
 LOCK = "lock"
 FORMAT_NAME = "semjax.ResultStore"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the manifest holds the run specification's normalised options
 _CHUNK = re.compile(r"chunk_(\d+)\.npz")
 _RECORD = re.compile(r"chunk_(\d+)\.json")
-
-# Called as _test_hook(stage, path) at the critical moments of a write ("chunk_written": the
-# temporary chunk file is complete but not yet renamed; "chunk_replaced": renamed, not yet
-# recorded; "record_written": the chunk record's temporary file is complete, not yet renamed;
-# "manifest_written": the same for a new store's manifest). Tests set it to kill the process
-# at exactly these moments.
-_test_hook: Callable[[str, Path], None] | None = None
-
 
 class StoreLockedError(RuntimeError):
     """Another process holds the store's lock (it is writing to the store)."""
@@ -77,11 +68,6 @@ class StoreLockedError(RuntimeError):
 
 class StoreWarning(UserWarning):
     """A chunk of a store was missing, truncated or corrupted and will be recomputed."""
-
-
-def _hook(stage: str, path: Path) -> None:
-    if _test_hook is not None:
-        _test_hook(stage, path)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -99,7 +85,7 @@ def _temporary_prefix(process_index: int) -> str:
     return f".p{process_index}."
 
 
-def _atomic_write(path: Path, write: Callable[[str], None], stage: str, prefix: str) -> None:
+def _atomic_write(path: Path, write: Callable[[str], None], prefix: str) -> None:
     """Write ``path`` atomically: ``write(temporary_path)``, fsync, rename, fsync the folder."""
     fd, temporary = tempfile.mkstemp(prefix=f"{prefix}{path.name}.", suffix=".tmp",
                                      dir=path.parent)
@@ -109,7 +95,6 @@ def _atomic_write(path: Path, write: Callable[[str], None], stage: str, prefix: 
         with open(temporary, "rb+") as file:
             file.flush()
             os.fsync(file.fileno())
-        _hook(stage, path)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -335,8 +320,7 @@ class ResultStore:
                 "format": FORMAT_NAME, "version": FORMAT_VERSION, "config": config}
             store = cls(folder, manifest, lock_file, resumed, process_index)
             if not resumed:
-                store._write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True),
-                             "manifest_written")
+                store._write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
             return store
         except BaseException:
             lock_file.close()
@@ -394,17 +378,15 @@ class ResultStore:
         """Save the k-th chunk (seeds ``start:stop``) atomically, then its record (checksum):
         the chunk counts as finished once its record is in place."""
         path = self.folder / f"chunk_{chunk}.npz"
-        self._write(path, part.save, "chunk_written")
-        _hook("chunk_replaced", path)
+        self._write(path, part.save)
         data = path.read_bytes()
         record = {"file": path.name, "start": int(start), "stop": int(stop),
                   "bytes": len(data), "sha256": _sha256(data)}
-        self._write(_record_path(self.folder, chunk), json.dumps(record, sort_keys=True),
-                    "record_written")
+        self._write(_record_path(self.folder, chunk), json.dumps(record, sort_keys=True))
 
-    def _write(self, path: Path, content, stage: str) -> None:
+    def _write(self, path: Path, content) -> None:
         write = content if callable(content) else (lambda p: Path(p).write_text(content))
-        _atomic_write(path, write, stage, _temporary_prefix(self.process_index))
+        _atomic_write(path, write, _temporary_prefix(self.process_index))
 
 
 def _verify(path: Path, entry: Mapping) -> str | None:
@@ -435,10 +417,7 @@ class Assembler:
             return np.empty(shape, dtype=np.asarray(array).dtype)
 
         self.finite = empty(part.finite)
-        self.fields = {name: empty(getattr(part, name)) for name in _FIELDS
-                       if getattr(part, name) is not None}
-        if part.weights is not None:
-            self.fields["weights"] = tuple(empty(w) for w in part.weights)
+        self.fields = {name: _map_field(empty, value) for name, value in part.fields.items()}
 
     def write(self, part: Trajectory, start: int, stop: int, take=slice(None)) -> None:
         """Copy ``part`` (its seeds ``take``) into seeds ``start:stop``."""
@@ -447,20 +426,19 @@ class Assembler:
         pick = (slice(None),) * axis + (take,)
         self.finite[index] = np.asarray(part.finite)[pick]
         for name, array in self.fields.items():
-            if name == "weights":
-                for target, source in zip(array, part.weights):
-                    target[index] = np.asarray(source)[pick]
-            else:
-                array[index] = np.asarray(getattr(part, name))[pick]
+            targets = array if isinstance(array, tuple) else (array,)
+            sources = part.fields[name]
+            for target, source in zip(targets, sources if isinstance(sources, tuple)
+                                      else (sources,)):
+                target[index] = np.asarray(source)[pick]
 
     def trajectory(self, seeds, info: Mapping) -> Trajectory:
         part = self.part
-        fields = {k: v for k, v in self.fields.items() if k != "weights"}
         return Trajectory.create(
             t=part.t, step=part.step, phase=part.phase, finite=self.finite,
             batch_axes=part.batch_axes,
             coords={k: v for k, v in part.coords.items() if k != "seed"} | {"seed": seeds},
-            info=part.info | dict(info), weights=self.fields.get("weights"), **fields)
+            info=part.info | dict(info), **self.fields)
 
 
 def write_grid(folder, axes, labels, folders) -> None:
@@ -474,8 +452,7 @@ def write_grid(folder, axes, labels, folders) -> None:
             "configurations": [{"labels": jsonable(label), "folder": Path(path).name}
                                for label, path in zip(labels, folders)]}
     text = json.dumps(grid, indent=1, sort_keys=True)
-    _atomic_write(folder / GRID, lambda p: Path(p).write_text(text), "grid_written",
-                  _temporary_prefix(0))
+    _atomic_write(folder / GRID, lambda p: Path(p).write_text(text), _temporary_prefix(0))
 
 
 def _load_grid(folder: Path, seeds, indices: dict) -> Trajectory:

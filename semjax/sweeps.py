@@ -36,6 +36,7 @@ import inspect
 import itertools
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Mapping
@@ -46,12 +47,50 @@ import jax.numpy as jnp
 import numpy as np
 
 from semjax import _validation, store
-from semjax.dynamics import SimulationDiverged, simulate, train
-from semjax.task import Task
+from semjax.dynamics import SimulationDiverged, _runs, _spec
+from semjax.dynamics._spec import REQUIRED, Axis, ExplicitWeights, Option, RunSpec
 from semjax.trajectory import Trajectory
 
-_NOT_CONFIG = ("task", "n_seeds", "keys", "key", "throw", "devices")
-OUTER_AXES = ("task", "hidden", "depth", "method", "init", "activation", "bias", "optimizer")
+OUTER_AXES = _spec.GRID  # the options an outer grid can vary (declared in semjax.dynamics)
+
+
+def _checked_folder(value, earlier):
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"checkpoint_dir must be a folder path; got {value!r}.")
+    return Path(value)
+
+
+# The sweep's own arguments, declared like those of a run (`semjax.dynamics.OPTIONS`).
+SWEEP_OPTIONS = (
+    Option("n_seeds", REQUIRED, "number of seeds per configuration.",
+           lambda value, earlier: _validation.positive_int("n_seeds", value)),
+    Option("over", None, "the outer grid: option name → a sequence of values, or a mapping "
+           "label → value (the labels become the axis's coordinates; needed for tasks and "
+           "optimisers), e.g. ``{\"hidden\": [4, 8], \"task\": {\"seed\": task_a, "
+           "\"noisy\": task_b}}``. Names from `OUTER_AXES`; the traced quantities "
+           "(``init_scale``, ``lam``, ``dt``, ``learning_rate``) are not given here but as "
+           "sequences among the run arguments.", lambda value, earlier: value, toml=False),
+    Option("key", 0, "base PRNG key or int seed (seed i uses fold_in(key, i) in every "
+           "configuration).", lambda value, earlier: _spec.BY_NAME["key"].check(value, earlier)),
+    Option("chunk_size", 65536, "seeds per chunk (the memory/speed trade-off).",
+           lambda value, earlier: _validation.positive_int("chunk_size", value)),
+    Option("checkpoint_dir", None, "folder of a results store (`semjax.store`) for finished "
+           "chunks (with ``over``, one store per configuration in a subfolder named after it, "
+           "and ``grid.json`` listing them); a rerun with the same settings resumes where it "
+           "stopped, one with any other setting raises ``ValueError`` naming what differs. Read "
+           "it back, or a slice of it, with `semjax.store.load`. Needed when more than one "
+           "process runs the sweep (`jax.distributed`), as a folder all processes share.",
+           _checked_folder),
+    Option("progress", True, "show a progress bar with ETA (and, on resume, how many chunks "
+           "were found).", _spec.BY_NAME["progress"].check, toml=False),
+    Option("throw", True, "raise `SimulationDiverged` after the sweep if any run diverged (the "
+           "exception carries the whole sweep); False returns it with the ``finite`` flags.",
+           _spec.BY_NAME["throw"].check, toml=False),
+    Option("overwrite", False, "discard the stores in ``checkpoint_dir`` (if any) and start "
+           "new ones.", _spec.flag("overwrite")),
+)
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -66,9 +105,7 @@ class _Progress:
     total: int = 0
 
 
-def sweep(task: Task | None = None, *, n_seeds: int, over: Mapping | None = None, key=0,
-          chunk_size: int = 65536, checkpoint_dir=None, progress: bool = True,
-          throw: bool = True, overwrite: bool = False, **run_arguments) -> Trajectory:
+def sweep(task=None, /, **arguments) -> Trajectory:
     """`simulate` (or `train`) over a grid of configurations × many seeds, in chunks of seeds.
 
     Example:
@@ -83,74 +120,73 @@ def sweep(task: Task | None = None, *, n_seeds: int, over: Mapping | None = None
 
     Args:
         task: the `Task` (or `semjax.Schedule`); None when ``over`` has a "task" axis.
-        n_seeds: number of seeds per configuration.
-        over: the outer grid: option name → a sequence of values, or a mapping label → value
-            (the labels become the axis's coordinates; needed for tasks and optimisers),
-            e.g. ``{"hidden": [4, 8], "task": {"seed": task_a, "noisy": task_b}}``. Names
-            from `OUTER_AXES`; the traced quantities (``init_scale``, ``lam``, ``dt``,
-            ``learning_rate``) are not given here but as sequences among the run arguments.
-        key: base PRNG key or int seed (seed i uses fold_in(key, i) in every configuration).
-        chunk_size: seeds per chunk (the memory/speed trade-off).
-        checkpoint_dir: folder of a results store (`semjax.store`) for finished chunks (with
-            ``over``, one store per configuration in a subfolder named after it, and
-            ``grid.json`` listing them); a rerun with the same settings resumes where it
-            stopped, one with any other setting raises ``ValueError`` naming what differs.
-            Read it back, or a slice of it, with `semjax.store.load`. Needed when more than one
-            process runs the sweep (`jax.distributed`), as a folder all processes share.
-        progress: show a progress bar with ETA (and, on resume, how many chunks were found).
-        throw: raise `SimulationDiverged` after the sweep if any run diverged (the exception
-            carries the whole sweep); False returns it with the ``finite`` flags.
-        overwrite: discard the stores in ``checkpoint_dir`` (if any) and start new ones.
+        **arguments: its options, as declared (generated on import).
         **run_arguments: the other arguments of `simulate`, or of `train` when they include
             ``optimizer`` (a named ``init``, not explicit weights; ``init_scale``, ``lam``,
-            ``dt`` and ``learning_rate`` may be sequences).
+            ``dt`` and ``learning_rate`` may be sequences). They are checked, for every
+            configuration of the grid, before anything runs.
 
     Returns:
         A `Trajectory` with batch axes (*over, *axes of one call); without ``over`` the same
         `Trajectory` as ``simulate(task, n_seeds=n_seeds, key=key, ...)``.
 
     Raises:
-        ValueError: bad arguments, or a store of another configuration in ``checkpoint_dir``.
+        ValueError, TypeError: bad arguments, or a store of another configuration in
+            ``checkpoint_dir``.
         semjax.store.StoreLockedError: another process is writing to ``checkpoint_dir``.
         SweepInterrupted: Ctrl-C (a ``KeyboardInterrupt``); the finished chunks are kept.
         SimulationDiverged: a run diverged and ``throw`` is True.
     """
-    n_seeds = _validation.positive_int("n_seeds", n_seeds)
-    chunk_size = _validation.positive_int("chunk_size", chunk_size)
-    for name in ("keys", "throw"):
+    if "task" in arguments:
+        if task is not None:
+            raise TypeError("sweep() got multiple values for argument 'task'.")
+        task = arguments.pop("task")
+    own, run_arguments = {}, {}
+    for name, value in arguments.items():
+        (own if name in _OWN else run_arguments)[name] = value
+    settings = {}
+    for option in SWEEP_OPTIONS:
+        value = own.get(option.name, option.default)
+        if value is REQUIRED:
+            raise TypeError(f"sweep() missing required argument {option.name!r}.")
+        settings[option.name] = option.check(value, settings)
+    for name in ("keys", "throw", "progress"):
         if name in run_arguments:
-            raise ValueError(f"sweep sets {name} itself; pass key= and n_seeds= instead.")
-    axes = _outer_axes(over, task, run_arguments)
-    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-        key = jax.random.key(int(key))
-    key = _validation.prng_key("key", key)
+            raise ValueError(f"sweep sets {name} itself for each run; pass key= and n_seeds= "
+                             "(and the sweep's own throw= and progress=) instead.")
+    n_seeds, chunk_size = settings["n_seeds"], settings["chunk_size"]
+    checkpoint_dir = settings["checkpoint_dir"]
+    entry = "train" if "optimizer" in run_arguments or "optimizer" in (
+        settings["over"] or {}) else "simulate"
+    axes = _outer_axes(settings["over"], task, run_arguments, entry)
     n_processes = jax.process_count()
     if n_processes > 1 and checkpoint_dir is None:
         raise ValueError(f"this sweep runs in {n_processes} processes (jax.distributed): give "
                          "checkpoint_dir=, a folder every process can read, where each "
                          "process writes its chunks.")
-    configurations = [dict(zip([name for name, _, _ in axes], values))
-                      for values in itertools.product(*[values for _, _, values in axes])]
     labels = [dict(zip([name for name, _, _ in axes], values))
               for values in itertools.product(*[labels for _, labels, _ in axes])]
-    folders = [None] * len(configurations)
+    specs = [_configuration_spec(entry, task, run_arguments,
+                                 dict(zip([name for name, _, _ in axes], values)), label)
+             for values, label in zip(itertools.product(*[values for _, _, values in axes]),
+                                      labels)]
+    _check_stackable(specs, labels)
+    folders = [None] * len(specs)
     if checkpoint_dir is not None:
-        folders = ([Path(checkpoint_dir)] if not axes else
-                   [Path(checkpoint_dir) / _folder_name(label) for label in labels])
+        folders = ([checkpoint_dir] if not axes else
+                   [checkpoint_dir / _folder_name(label) for label in labels])
     n_chunks = math.ceil(n_seeds / chunk_size)
     from tqdm.auto import tqdm
     mine = len(_my_chunks(n_chunks))
-    bar = tqdm(total=mine * len(configurations), desc="sweep", unit="chunk",
-               disable=not progress)
-    state = _Progress(bar, total=n_chunks * len(configurations))
+    bar = tqdm(total=mine * len(specs), desc="sweep", unit="chunk",
+               disable=not settings["progress"])
+    state = _Progress(bar, total=n_chunks * len(specs))
     try:
         if checkpoint_dir is not None and axes and jax.process_index() == 0:
             store.write_grid(checkpoint_dir, [(name, coordinates) for name, coordinates, _
                                               in axes], labels, folders)
-        parts = [_run_configuration({"task": task} | run_arguments | configuration, key,
-                                    n_seeds, chunk_size,
-                                    folder, overwrite, progress, state)
-                 for configuration, folder in zip(configurations, folders)]
+        parts = [_run_configuration(spec, settings, folder, state)
+                 for spec, folder in zip(specs, folders)]
     except KeyboardInterrupt:
         if checkpoint_dir is None:
             raise
@@ -161,7 +197,7 @@ def sweep(task: Task | None = None, *, n_seeds: int, over: Mapping | None = None
         bar.close()
     trajectory = parts[0] if not axes else Trajectory.stack(
         parts, [(name, coordinates) for name, coordinates, _ in axes])
-    if throw and trajectory.failed:
+    if settings["throw"] and trajectory.failed:
         failed = trajectory.failed
         raise SimulationDiverged(
             f"{len(failed)} runs of the sweep diverged (inf/NaN): "
@@ -170,19 +206,24 @@ def sweep(task: Task | None = None, *, n_seeds: int, over: Mapping | None = None
     return trajectory
 
 
-def _outer_axes(over, task, run_arguments) -> list[tuple[str, list, list]]:
+_OWN = frozenset(option.name for option in SWEEP_OPTIONS)
+
+
+def _outer_axes(over, task, run_arguments, entry: str) -> list[tuple[str, list, list]]:
     """The outer grid as (name, coordinates, values), validated on the host."""
     over = {} if over is None else over
     if not isinstance(over, Mapping):
         raise ValueError(f"over must be a mapping of option name → values, e.g. "
                          f"over={{'hidden': [4, 8]}}; got {over!r}.")
+    grid = [option.name for option in _spec.options(entry) if option.grid]
     axes = []
     for name, values in over.items():
-        if name not in OUTER_AXES:
+        if name not in grid:
+            option = _spec.BY_NAME.get(name)
             hint = (f" {name} is traced: give {name}=[...] as a sequence instead, it becomes "
-                    "an axis inside each compiled call." if name in
-                    ("init_scale", "lam", "dt", "learning_rate", "seed") else "")
-            raise ValueError(f"over has {name!r}; the outer grid takes {list(OUTER_AXES)}."
+                    "an axis inside each compiled call." if option is not None and option.axis
+                    else "")
+            raise ValueError(f"over has {name!r}; the outer grid takes {grid} (for {entry})."
                              + hint)
         if name in run_arguments or (name == "task" and task is not None):
             raise ValueError(f"{name} is given both in over and as an argument; give it once.")
@@ -190,7 +231,7 @@ def _outer_axes(over, task, run_arguments) -> list[tuple[str, list, list]]:
             coordinates, values = [str(label) for label in values], list(values.values())
         elif isinstance(values, (list, tuple, np.ndarray)):
             values = list(values)
-            if name in ("task", "optimizer") or any(callable(v) for v in values):
+            if _spec.BY_NAME[name].labelled or any(callable(v) for v in values):
                 raise ValueError(f"over[{name!r}] needs a label for every value: give a "
                                  f"mapping, e.g. over={{{name!r}: {{'a': ..., 'b': ...}}}}.")
             coordinates = [v.item() if isinstance(v, np.generic) else v for v in values]
@@ -203,21 +244,95 @@ def _outer_axes(over, task, run_arguments) -> list[tuple[str, list, list]]:
         axes.append((name, coordinates, values))
     if task is None and "task" not in over:
         raise ValueError("sweep needs a task: give task=..., or over={'task': {label: task}}.")
-    if not isinstance(run_arguments.get("init", "gaussian"), str) or any(
-            not isinstance(value, str) for name, _, values in axes if name == "init"
-            for value in values):
-        raise ValueError("sweep needs a named init (random starts drawn per seed).")
-    shape_changing = {"hidden", "depth", "bias"} & set(over)
-    if "weights" in run_arguments.get("record", ()) and shape_changing:
-        raise ValueError(f"record='weights' has other shapes for each {sorted(shape_changing)}"
-                         " of the grid, so they cannot share one result: drop 'weights' "
-                         "from record, or sweep one configuration at a time.")
     tasks = next((values for name, _, values in axes if name == "task"), [])
     if len({np.shape(getattr(t, "sigma_yx", None)) for t in tasks}) > 1:
         raise ValueError(f"the tasks of over['task'] have different sizes "
                          f"{sorted({np.shape(t.sigma_yx) for t in tasks})}, so their records "
                          "cannot share one result: sweep them one at a time.")
     return axes
+
+
+def _configuration_spec(entry: str, task, run_arguments: dict, configuration: dict,
+                        label: dict) -> RunSpec:
+    """One configuration of the grid, checked as a run of one seed (its chunks then replace
+    the seeds).
+
+    Raises:
+        ValueError, TypeError: as the run would, with the configuration named.
+    """
+    arguments = run_arguments | configuration
+    if task is not None:
+        arguments["task"] = task
+    where = f" (configuration {label})" if label else ""
+    try:
+        spec = RunSpec.build(entry, **arguments)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{error}{where}") from None
+    if spec.explicit:
+        raise ValueError("sweep needs a named init (random starts drawn per seed).")
+    return spec
+
+
+def _check_stackable(specs: list[RunSpec], labels: list[dict]) -> None:
+    """The configurations of a grid must record the same fields with the same shapes and on
+    the same time grid, to share one result.
+
+    Raises:
+        ValueError: naming the field and the two configurations that differ.
+    """
+    def layout(spec):
+        shapes = {name: [(leaf.shape, leaf.dtype.name) for leaf in jax.tree.leaves(shape)]
+                  for name, shape in spec.record_shapes.items()}
+        return shapes, spec.timeline[:2], tuple(name for name, _ in spec.axes[:-1])
+
+    first = layout(specs[0])
+    for spec, label in zip(specs[1:], labels[1:]):
+        other = layout(spec)
+        if other == first:
+            continue
+        for name in first[0]:
+            if first[0][name] != other[0].get(name):
+                raise ValueError(f"record={name!r} has other shapes for {label} "
+                                 f"({other[0].get(name)}) than for {labels[0]} "
+                                 f"({first[0][name]}), so the grid cannot share one result: drop "
+                                 f"{name!r} from record, or sweep one configuration at a time.")
+        raise ValueError(f"the configurations {labels[0]} and {label} have different time "
+                         "grids or batch axes, so they cannot share one result: sweep them one "
+                         "at a time.")
+
+
+def manifest(spec: RunSpec) -> dict:
+    """Every setting that fixes a run's result, flat, JSON-able, by option name (a results
+    store's manifest): the static and traced options of `semjax.dynamics.OPTIONS` and the
+    task's fingerprint; not the seeds (a sweep records its own) nor how runs are executed.
+
+    Raises:
+        ValueError: a setting known only by its memory address (a lambda, a closure, a built
+            optimiser), which a resumed sweep could not check.
+    """
+    from semjax import readouts
+    config = {}
+    for option in _spec.options(spec.entry):
+        if option.role in ("seeds", "execution") or option.name == "task":
+            continue
+        value = spec[option.name]
+        if isinstance(value, Axis):
+            value = value.values.tolist() if value.is_axis else float(value.values[0])
+        elif isinstance(value, ExplicitWeights):
+            value = [np.asarray(a).tolist() for a in value.arrays]
+        elif option.name == "record":
+            value = [r.name if r.name in readouts.REGISTRY
+                     else getattr(r.compute, "function", r.compute) for r in value]
+        elif option.name == "dtype":
+            value = np.dtype(value).name
+        config[option.name] = store.jsonable(value)
+        if " at 0x" in json.dumps(config[option.name]):
+            raise ValueError(f"{option.name}={spec[option.name]!r} cannot be recorded in a store "
+                             "(it is only known by its memory address, so a resumed sweep could "
+                             "not check it): give a named function, a factory such as optax.adam "
+                             "with learning_rate=, or functools.partial(optax.sgd, "
+                             "momentum=0.9).")
+    return config | store.fingerprint(spec.schedule or spec.task, "task")
 
 
 def _folder_name(labels: Mapping) -> str:
@@ -252,20 +367,24 @@ def _open_store(folder: Path, config: dict, overwrite: bool) -> store.ResultStor
     return opened or store.ResultStore.open(folder, config, process_index=index)
 
 
-def _run_configuration(arguments: dict, key, n_seeds: int, chunk_size: int, folder,
-                       overwrite: bool, progress: bool, state: _Progress) -> Trajectory:
+def _run_configuration(spec: RunSpec, settings: dict, folder, state: _Progress) -> Trajectory:
     """One configuration of the grid: its chunks (this process's share), then all of them."""
-    runner = train if "optimizer" in arguments else simulate
-    task = arguments.pop("task")
+    n_seeds, chunk_size, key = settings["n_seeds"], settings["chunk_size"], settings["key"]
     n_chunks = math.ceil(n_seeds / chunk_size)
+    spec = spec.replace(throw=False, progress=False)
     results = None
     if folder is not None:
-        config = _configuration(runner, task, key, n_seeds, chunk_size, n_chunks, arguments)
-        results = _open_store(folder, config, overwrite)
+        config = manifest(spec) | {
+            "n_seeds": n_seeds, "chunk_size": chunk_size, "n_chunks": n_chunks,
+            "key": np.asarray(jax.random.key_data(key)).tolist(),
+            "key_impl": str(jax.random.key_impl(key)),
+            "jax_enable_x64": bool(jax.config.jax_enable_x64)}
+        config |= {f"version.{name}": value for name, value in store.versions().items()}
+        results = _open_store(folder, config, settings["overwrite"])
     try:
         found = set() if results is None else set(results.recorded())
         state.saved += len(found)
-        if results is not None and results.resumed and progress:
+        if results is not None and results.resumed and settings["progress"]:
             print(f"sweep: resuming {str(folder)!r}: found {len(found)} of {n_chunks} chunks, "
                   f"{n_chunks - len(found)} to compute.", file=sys.stderr)
         assembler = None
@@ -274,7 +393,7 @@ def _run_configuration(arguments: dict, key, n_seeds: int, chunk_size: int, fold
             part = None if results is None else results.read_chunk(chunk)
             if part is None:
                 state.saved -= chunk in found
-                part = runner(task, keys=_keys(key, start, stop), throw=False, **arguments)
+                part = _runs.run(spec.replace(keys=_keys(key, start, stop)))
                 if results is not None:
                     results.write_chunk(chunk, part, start, stop)
                     state.saved += 1
@@ -311,30 +430,13 @@ def _keys(key, start: int, stop: int):
     return jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(start, stop))
 
 
-def _configuration(runner, task, key, n_seeds, chunk_size, n_chunks, arguments) -> dict:
-    """Every setting that fixes a configuration's result, flat, by name (its manifest)."""
-    parameters = inspect.signature(runner).parameters
-    unknown = set(arguments) - set(parameters)
-    if unknown:
-        raise TypeError(f"sweep got unexpected arguments {sorted(unknown)} (not arguments "
-                        f"of {runner.__name__}).")
-    config = {name: parameter.default for name, parameter in parameters.items()
-              if name not in _NOT_CONFIG and parameter.default is not inspect.Parameter.empty}
-    config = {name: store.jsonable(value) for name, value in (config | arguments).items()}
-    for name, value in config.items():
-        if " at 0x" in json.dumps(value):
-            raise ValueError(f"{name}={arguments.get(name)!r} cannot be recorded in a store "
-                             "(it is only known by its memory address, so a resumed sweep "
-                             "could not check it): give a named function, a factory such as "
-                             "optax.adam with learning_rate=, or functools.partial(optax.sgd, "
-                             "momentum=0.9).")
-    config |= store.fingerprint(task, "task")
-    config |= {"n_seeds": n_seeds, "chunk_size": chunk_size, "n_chunks": n_chunks,
-               "key": np.asarray(jax.random.key_data(key)).tolist(),
-               "key_impl": str(jax.random.key_impl(key)),
-               "jax_enable_x64": bool(jax.config.jax_enable_x64)}
-    config |= {f"version.{name}": value for name, value in store.versions().items()}
-    return config
+sweep.__signature__ = inspect.Signature(
+    [inspect.Parameter("task", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
+     *(inspect.Parameter(option.name, inspect.Parameter.KEYWORD_ONLY,
+                         default=inspect.Parameter.empty if option.default is REQUIRED
+                         else option.default) for option in SWEEP_OPTIONS),
+     inspect.Parameter("run_arguments", inspect.Parameter.VAR_KEYWORD)])
+sweep.__doc__ = _spec.fill_arguments(sweep.__doc__, SWEEP_OPTIONS)
 
 
-__all__ = ["OUTER_AXES", "SweepInterrupted", "sweep"]
+__all__ = ["OUTER_AXES", "SWEEP_OPTIONS", "SweepInterrupted", "manifest", "sweep"]

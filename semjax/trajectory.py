@@ -2,32 +2,27 @@
 
 A `Trajectory` holds recorded fields on a common time grid ``t`` (in units of τ, see
 `semjax.task`) with named leading batch axes, e.g. ``("scale", "seed")`` for a sweep over init
-scales and random seeds. Field shapes:
+scales and random seeds. Its attributes:
 
-====================  =====================================================
-``t``                 (time,)
-``step``              (time,)                optimiser steps taken (`semjax.train`), else None
-``phase``             (time,)                the active phase of a task schedule, else None
-``modes``             (*batch, time, r)      a_α(t) = u_αᵀ W(t) Σx v_α (any network:
-                                             u_αᵀ c f(X) Xᵀ v_α on the task's fixed modes)
-``loss``              (*batch, time)         excess loss L(f) − L(T) over the best linear map
-``finite``            (*batch,)              False where the run produced inf/NaN
-``product``           (*batch, time, N3, N1) the network map W(t) = W_L ⋯ W_1 (linear chains)
-``outputs``           (*batch, time, N3, P)  the network's outputs f(X) on the items
-``hidden_gram``       (*batch, time, P, P)   Hᵀ H, H = φ(W_1 X + b_1) the first hidden layer's
-                                             activations: the items' hidden similarity
-``singular_values``   (*batch, time, r)      singular values of c f(X) Xᵀ (= W(t) Σx for a
-                                             linear chain), descending
-``weights``           tuple of (*batch, time, n_{l+1}, n_l), one per layer
-====================  =====================================================
+=================  ======================  ==================================================
+``t``              (time,)                 recording times
+``step``           (time,)                 optimiser steps taken (`semjax.train`), else None
+``phase``          (time,)                 the active phase of a task schedule, else None
+``finite``         (*batch,)               False where the run produced inf/NaN
+``fields``         name → (*batch, time, …) the recorded read-outs
+=================  ======================  ==================================================
+
+The recorded fields are the read-outs of `semjax.readouts` (``modes``, ``loss``, ``product``,
+``outputs``, ``hidden_gram``, ``singular_values``, ``weights``; a tuple of arrays, one per
+layer) and any function of the weights a run was asked to record; each is also an attribute
+(``run.modes``), which is None when it was not recorded.
 
 Under a task schedule (`semjax.Schedule`), the task-dependent read-outs (``modes``, ``loss``,
 ``outputs``, ``hidden_gram``, ``singular_values``) are recorded against every task of the
 schedule, on an axis after time: e.g. ``modes`` (*batch, time, n_tasks, r); ``phase`` says
 which task was being trained on (a record at a switch time belongs to the new phase).
 
-Unrecorded fields are ``None``. ``coords`` maps each batch-axis name to the values along it
-(init scales, seed indices).
+``coords`` maps each batch-axis name to the values along it (init scales, seed indices).
 """
 
 from __future__ import annotations
@@ -42,9 +37,10 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
+from semjax import readouts as _readouts
+
 FORMAT_NAME = "semjax.Trajectory"
-FORMAT_VERSION = 1
-_ARRAY_FIELDS = ("modes", "loss", "product", "outputs", "hidden_gram", "singular_values")
+FORMAT_VERSION = 2  # 1: the built-in fields only, by fixed names; 2: a header listing them
 _TIME_FIELDS = ("step", "phase")  # optional integer labels of the time axis
 
 
@@ -59,12 +55,22 @@ def _freeze(info: Mapping) -> tuple:
     return tuple(sorted((str(k), freeze_value(v)) for k, v in info.items()))
 
 
+def _arrays_of(value) -> tuple:
+    """The arrays of a field: the layers of ``weights``, or the field itself."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def _map_field(function, value):
+    """``function`` applied to each array of a field (each layer of a tuple field)."""
+    return tuple(function(v) for v in value) if isinstance(value, tuple) else function(value)
+
+
 @functools.partial(
     jax.tree_util.register_dataclass,
-    data_fields=("t", *_TIME_FIELDS, "finite", "coords", *_ARRAY_FIELDS, "weights"),
+    data_fields=("t", *_TIME_FIELDS, "finite", "coords", "fields"),
     meta_fields=("batch_axes", "info_items"),
 )
-@dataclasses.dataclass(frozen=True, eq=False)
+@dataclasses.dataclass(frozen=True, eq=False, init=False)
 class Trajectory:
     """Recorded learning dynamics with named batch axes (see the module docstring for shapes).
 
@@ -75,8 +81,8 @@ class Trajectory:
         finite: per-run flag, False where any recorded value or the final weights are not
             finite (a diverged run).
         coords: batch-axis name → values along that axis.
-        modes, loss, product, outputs, hidden_gram, singular_values, weights: recorded fields
-            or None.
+        fields: recorded read-outs by name (`semjax.readouts`); each is also an attribute,
+            e.g. ``run.modes`` (None for a built-in read-out that was not recorded).
         batch_axes: names of the leading batch axes, outermost first.
         info_items: metadata as sorted (key, value) pairs; read it as the dict `info`.
     """
@@ -84,22 +90,47 @@ class Trajectory:
     t: np.ndarray
     finite: np.ndarray
     coords: dict
-    modes: np.ndarray | None = None
-    loss: np.ndarray | None = None
-    product: np.ndarray | None = None
-    outputs: np.ndarray | None = None
-    hidden_gram: np.ndarray | None = None
-    singular_values: np.ndarray | None = None
-    weights: tuple | None = None
+    fields: dict = dataclasses.field(default_factory=dict)
     step: np.ndarray | None = None
     phase: np.ndarray | None = None
     batch_axes: tuple[str, ...] = ()
     info_items: tuple = ()
 
+    def __init__(self, t, finite, coords, fields=None, step=None, phase=None, batch_axes=(),
+                 info_items=(), **recorded):
+        """The fields as given (`create` checks them); recorded read-outs may also be given
+        by name (``Trajectory(..., modes=...)``, or ``dataclasses.replace(run, modes=...)``),
+        None meaning not recorded."""
+        fields = dict(fields or {})
+        for name, value in recorded.items():
+            if value is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = value
+        for name, value in (("t", t), ("finite", finite), ("coords", coords),
+                            ("fields", fields), ("step", step), ("phase", phase),
+                            ("batch_axes", batch_axes), ("info_items", info_items)):
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name == "fields":
+            raise AttributeError(name)
+        fields = self.fields
+        if name in fields:
+            return fields[name]
+        if name in _readouts.REGISTRY:
+            return None
+        raise AttributeError(f"'Trajectory' has no attribute or recorded field {name!r}; "
+                             f"recorded: {sorted(fields)}.")
+
     @classmethod
     def create(cls, *, t, finite, coords=None, batch_axes=(), info=None, step=None,
                phase=None, **fields) -> Trajectory:
         """Build a trajectory, checking that every field agrees with ``batch_axes`` and ``t``.
+
+        Args:
+            **fields: recorded read-outs by name (None entries are dropped); ``weights`` and
+                other tuple fields hold one array per layer.
 
         Raises:
             ValueError: a field's leading shape disagrees with the batch axes or time grid.
@@ -123,16 +154,28 @@ class Trajectory:
                     raise ValueError(f"{name} has shape {labels[name].shape}; it must match "
                                      f"t's {t.shape}.")
         expected = (*finite.shape, t.shape[0])
+        fields = {name: tuple(value) if isinstance(value, list) else value
+                  for name, value in fields.items() if value is not None}
         for name, value in fields.items():
-            arrays = value if name == "weights" and value is not None else (value,)
-            for array in arrays:
-                if array is not None and tuple(np.shape(array)[:len(expected)]) != expected:
+            for array in _arrays_of(value):
+                if tuple(np.shape(array)[:len(expected)]) != expected:
                     raise ValueError(f"{name} has shape {np.shape(array)}; its leading axes must "
                                      f"be (*batch, time) = {expected}.")
-        if fields.get("weights") is not None:
-            fields["weights"] = tuple(fields["weights"])
-        return cls(t=t, finite=finite, coords=coords, batch_axes=batch_axes,
-                   info_items=_freeze(info or {}), **labels, **fields)
+        return cls(t=t, finite=finite, coords=coords, fields=fields, batch_axes=batch_axes,
+                   info_items=_freeze(info or {}), **labels)
+
+    def replace(self, **changes) -> Trajectory:
+        """A copy with some attributes or recorded fields replaced (None removes a field),
+        e.g. ``run.replace(modes=run.modes / s)``; not re-validated."""
+        own = {field.name for field in dataclasses.fields(self)} - {"fields"}
+        fields = dict(self.fields)
+        for name in set(changes) - own:
+            value = changes.pop(name)
+            if value is None:
+                fields.pop(name, None)
+            else:
+                fields[name] = value
+        return dataclasses.replace(self, fields=fields, **changes)
 
     @classmethod
     def stack(cls, parts, axes) -> Trajectory:
@@ -141,7 +184,7 @@ class Trajectory:
         Args:
             parts: the configurations' trajectories, the last axis varying fastest (the
                 order of `itertools.product`); they must share batch axes, coordinates, time
-                grid and field shapes.
+                grid and recorded fields.
             axes: the grid's axes as (name, coordinates) pairs, outermost first.
 
         Returns:
@@ -162,27 +205,29 @@ class Trajectory:
             if part.batch_axes != first.batch_axes or not np.array_equal(part.t, first.t):
                 raise ValueError("the trajectories differ in batch axes or time grid "
                                  f"({part.batch_axes} vs {first.batch_axes}).")
+            if set(part.fields) != set(first.fields):
+                raise ValueError(f"the trajectories record different fields ({sorted(part.fields)}"
+                                 f" vs {sorted(first.fields)}).")
 
         def stacked(field: str, arrays):
-            if any(a is None for a in arrays):
-                return None
             shapes = {np.shape(a) for a in arrays}
             if len(shapes) > 1:
                 raise ValueError(f"{field} has different shapes across the grid {shapes}.")
             return np.stack([np.asarray(a) for a in arrays]).reshape(
                 grid_shape + np.shape(arrays[0]))
 
-        fields = {name: stacked(name, [getattr(p, name) for p in parts])
-                  for name in _ARRAY_FIELDS}
-        weights = None if first.weights is None else tuple(
-            stacked(f"weights[{i}]", [p.weights[i] for p in parts])
-            for i in range(len(first.weights)))
+        fields = {}
+        for name, value in first.fields.items():
+            values = [part.fields[name] for part in parts]
+            fields[name] = (tuple(stacked(f"{name}[{i}]", [v[i] for v in values])
+                                  for i in range(len(value)))
+                            if isinstance(value, tuple) else stacked(name, values))
         info = first.info | {name: list(coordinates) for name, coordinates in axes}
         return cls.create(t=first.t, step=first.step, phase=first.phase,
                           finite=stacked("finite", [p.finite for p in parts]),
                           batch_axes=names + first.batch_axes,
                           coords={name: np.asarray(c) for name, c in axes} | first.coords,
-                          info=info | {"grid_axes": list(names)}, weights=weights, **fields)
+                          info=info | {"grid_axes": list(names)}, **fields)
 
     @property
     def info(self) -> dict:
@@ -223,13 +268,10 @@ class Trajectory:
         kept = tuple(a for a in self.batch_axes
                      if not isinstance(indices.get(a), (int, np.integer)))
         coords = {a: np.asarray(self.coords[a])[indices.get(a, slice(None))] for a in kept}
-        take = lambda x: None if x is None else np.asarray(x)[index]  # noqa: E731
-        fields = {name: take(getattr(self, name)) for name in _ARRAY_FIELDS}
-        weights = None if self.weights is None else tuple(take(w) for w in self.weights)
-        labels = {name: getattr(self, name) for name in _TIME_FIELDS}
-        return Trajectory(t=self.t, **labels, finite=np.asarray(self.finite)[index],
-                          coords=coords,
-                          weights=weights, batch_axes=kept, info_items=self.info_items, **fields)
+        fields = {name: _map_field(lambda array: np.asarray(array)[index], value)
+                  for name, value in self.fields.items()}
+        return dataclasses.replace(self, finite=np.asarray(self.finite)[index], coords=coords,
+                                   fields=fields, batch_axes=kept)
 
     def on_task(self, task) -> Trajectory:
         """The read-outs against one task of a schedule run (module docstring), as a
@@ -252,36 +294,40 @@ class Trajectory:
             raise ValueError(f"task must be one of {names} or an index below {len(names)}; got "
                              f"{task!r}.")
         depth = len(self.batch_axes) + 1  # the task axis follows time
-        fields = {name: np.take(value, index, axis=depth) for name in _ARRAY_FIELDS
-                  if name != "product" and (value := getattr(self, name)) is not None}
+        fields = {name: np.take(value, index, axis=depth) if _readouts.is_task_dependent(name)
+                  else value for name, value in self.fields.items()}
         info = self.info | {"task": names[index]}
         if "task_s" in schedule:
             info["task_s"] = schedule["task_s"][index]
-        return dataclasses.replace(self, **fields, info_items=_freeze(info))
+        return dataclasses.replace(self, fields=fields, info_items=_freeze(info))
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the trajectory to a self-describing ``.npz`` file (arrays + JSON metadata).
 
-        The file holds one array per recorded field (``weights_0``, ``weights_1``, ... for the
-        layers, ``coord_<axis>`` for coordinates) and a JSON string ``__semjax__`` with the
-        format name, version, batch axes and ``info``. It loads without pickle.
+        The file holds one array per recorded field (``<name>_0``, ``<name>_1``, ... for the
+        layers of a tuple field such as ``weights``; ``coord_<axis>`` for coordinates) and a
+        JSON string ``__semjax__`` with the format name, version, batch axes, the recorded
+        fields (with their number of layers) and ``info``. It loads without pickle.
         """
         arrays = {"t": np.asarray(self.t), "finite": np.asarray(self.finite)}
-        arrays.update({name: np.asarray(getattr(self, name))
-                       for name in (*_TIME_FIELDS, *_ARRAY_FIELDS)
+        arrays.update({name: np.asarray(getattr(self, name)) for name in _TIME_FIELDS
                        if getattr(self, name) is not None})
-        for layer, weight in enumerate(self.weights or ()):
-            arrays[f"weights_{layer}"] = np.asarray(weight)
+        layers = {}
+        for name, value in self.fields.items():
+            if isinstance(value, tuple):
+                layers[name] = len(value)
+                arrays.update({f"{name}_{i}": np.asarray(v) for i, v in enumerate(value)})
+            else:
+                layers[name] = None
+                arrays[name] = np.asarray(value)
         for axis, values in self.coords.items():
             arrays[f"coord_{axis}"] = np.asarray(values)
         header = {"format": FORMAT_NAME, "version": FORMAT_VERSION,
                   "batch_axes": list(self.batch_axes), "coords": list(self.coords),
-                  "n_layers": None if self.weights is None else len(self.weights),
-                  "info": self.info}
+                  "fields": layers, "info": self.info}
         arrays["__semjax__"] = np.asarray(json.dumps(header))
         with open(path, "wb") as file:
             np.savez_compressed(file, **arrays)
-
     @classmethod
     def load(cls, path: str | os.PathLike) -> Trajectory:
         """Read a file written by `save`.
@@ -350,9 +396,23 @@ class Trajectory:
             axes = header.get("coords")
             if not isinstance(axes, list) or not all(isinstance(a, str) for a in axes):
                 raise fail("coords", f"must be a list of axis names; got {axes!r}")
-            n_layers = header.get("n_layers")
-            if n_layers is not None and (not isinstance(n_layers, int) or n_layers < 1):
-                raise fail("n_layers", f"must be null or a positive integer; got {n_layers!r}")
+            if version == 1:  # the built-in fields by fixed names, the weights' layer count
+                if "n_layers" not in header:
+                    raise fail("n_layers", "is missing from the header")
+                layers = {name: None for name in _readouts.NAMES
+                          if name != "weights" and name in data.files}
+                if header["n_layers"] is not None:
+                    layers["weights"] = header["n_layers"]
+            else:
+                layers = header.get("fields")
+                if not isinstance(layers, dict):
+                    raise fail("fields", f"must be a JSON object name → number of layers; got "
+                                         f"{layers!r}")
+            for field, count in layers.items():
+                if count is not None and (not isinstance(count, int) or isinstance(count, bool)
+                                          or count < 1):
+                    raise fail(field, f"must have null or a positive number of layers; got "
+                                      f"{count!r}")
             info = header.get("info", {})
             if not isinstance(info, dict):
                 raise fail("info", f"must be a JSON object; got {info!r}")
@@ -375,29 +435,29 @@ class Trajectory:
                                                 f"{axis!r} has {sizes[axis]} entries")
                 coords[axis] = values
             expected = (*finite.shape, t.shape[0])
-            fields = {}
-            for field in (*_TIME_FIELDS, *_ARRAY_FIELDS):
-                if field in data.files:
+            labels = {field: array(field) for field in _TIME_FIELDS if field in data.files}
+            for field, value in labels.items():
+                if value.shape != t.shape:
+                    raise fail(field, f"has shape {value.shape}; it must match t's {t.shape}")
+            fields, checks = {}, []
+            for field, count in layers.items():
+                if count is None:
                     fields[field] = array(field)
-            weights = None if n_layers is None else tuple(array(f"weights_{i}")
-                                                          for i in range(n_layers))
-            for field in _TIME_FIELDS:
-                if field in fields and fields[field].shape != t.shape:
-                    raise fail(field, f"has shape {fields[field].shape}; it must match t's "
-                                      f"{t.shape}")
-            checks = [(f, fields[f]) for f in _ARRAY_FIELDS if f in fields]
-            checks += [(f"weights_{i}", w) for i, w in enumerate(weights or ())]
+                    checks.append((field, fields[field]))
+                else:
+                    fields[field] = tuple(array(f"{field}_{i}") for i in range(count))
+                    checks += [(f"{field}_{i}", w) for i, w in enumerate(fields[field])]
             for field, value in checks:
                 if value.shape[:len(expected)] != expected:
                     batch = dict(zip(batch_axes, finite.shape))
                     raise fail(field, f"has shape {value.shape}; its leading axes must be "
                                       f"(*batch, time) = {expected} (batch axes {batch}, "
                                       f"{t.shape[0]} times in t)")
-            return cls(t=t, finite=finite, coords=coords, weights=weights,
-                       batch_axes=tuple(batch_axes), info_items=_freeze(info), **fields)
+            return cls(t=t, finite=finite, coords=coords, fields=fields,
+                       batch_axes=tuple(batch_axes), info_items=_freeze(info), **labels)
 
     def __repr__(self) -> str:
-        recorded = [name for name in (*_ARRAY_FIELDS, "weights") if getattr(self, name) is not None]
+        recorded = list(self.fields)
         axes = ", ".join(f"{a}={n}" for a, n in zip(self.batch_axes, self.batch_shape))
         return (f"Trajectory(batch=({axes}), n_times={len(self.t)}, t=[{float(self.t[0]):g}, "
                 f"{float(self.t[-1]):g}], fields={recorded}, failed={len(self.failed)})")

@@ -21,6 +21,7 @@ from semjax.dynamics import (
     layer_shapes,
 )
 from semjax.dynamics import _network
+from semjax.readouts import resolve
 from tests.conftest import SEED_MATRIX
 
 
@@ -28,7 +29,7 @@ def _final_loss(task, scale):
     key = jax.random.key(0)
     shapes = layer_shapes(4, (6,), 7)
     weights = initialise("gaussian", key, scale, 0.0, shapes, jnp.eye(7), jnp.eye(4))
-    config = CoreConfig(stepper=GradientFlow("rk4"), record=("loss",), record_every=10,
+    config = CoreConfig(stepper=GradientFlow("rk4"), readouts=resolve(("loss",)), record_every=10,
                         n_records=8)
     records, _ = integrate(TrainState(weights, jnp.asarray(0.05)), Correlations(task),
                            config=config)
@@ -113,7 +114,7 @@ SHARDED_SCRIPT = textwrap.dedent('''
         cast = jax.tree.map(lambda a: jnp.asarray(a, dtype), task)
         objective = semjax.dynamics.Items(cast, batch_size=2)
         states = _core.TrainState(weights, jax.vmap(stepper.init)(weights, jnp.zeros(16)), keys)
-        config = _core.CoreConfig(stepper, ("modes", "weights"), 10, 20)
+        config = _core.CoreConfig(stepper, semjax.readouts.resolve(("modes", "weights")), 10, 20)
         plain = _core.run_batch(states, objective, config=config, tile=4)
         sharded_states = jax.device_put(states, NamedSharding(mesh, PartitionSpec("runs")))
         sharded = _core.run_batch(sharded_states, objective, config=config, tile=4)

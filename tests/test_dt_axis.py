@@ -66,8 +66,8 @@ def test_other_dt_values_compile_nothing(seed_task):
 def test_the_memory_check_counts_the_dt_axis(seed_task, monkeypatch):
     counted = []
 
-    def check_memory(n_runs, *args):
-        counted.append(n_runs)
+    def check_memory(spec):
+        counted.append(spec.n_runs)
         raise MemoryError("stop before running")
 
     monkeypatch.setattr(_runs, "check_memory", check_memory)

@@ -13,6 +13,7 @@ import pytest
 import semjax
 from semjax import Task, analysis, datasets
 from semjax.dynamics import Correlations, Items, Network, initialise, layer_shapes, observe
+from semjax.readouts import resolve
 
 ALL_READOUTS = ("modes", "loss", "outputs", "hidden_gram", "singular_values")
 
@@ -35,8 +36,8 @@ def test_item_readouts_of_a_linear_network_equal_the_correlation_formulas(nonwhi
     shapes = layer_shapes(nonwhite_task.n_in, (5,), nonwhite_task.n_out)
     weights = initialise("gaussian", jax.random.key(1), 0.7, 0.0, shapes,
                          jnp.eye(nonwhite_task.n_out), jnp.eye(nonwhite_task.n_in))
-    by_items = observe(weights, Items(nonwhite_task), ALL_READOUTS)
-    by_correlations = observe(weights, Correlations(nonwhite_task), ALL_READOUTS)
+    by_items = observe(weights, Items(nonwhite_task), resolve(ALL_READOUTS))
+    by_correlations = observe(weights, Correlations(nonwhite_task), resolve(ALL_READOUTS))
     for name in ALL_READOUTS:
         np.testing.assert_allclose(by_items[name], by_correlations[name], rtol=1e-12,
                                    atol=1e-13, err_msg=name)

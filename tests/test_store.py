@@ -34,22 +34,35 @@ CHILD = textwrap.dedent("""
     import numpy as np
     from semjax import Task, store, sweep
     folder, mode, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    if mode != "random":  # kill this process at the n-th occurrence of a write stage
-        stage, count = mode.split(":")
-        seen = [0]
-        def hook(name, path):
-            if name == stage:
-                seen[0] += 1
-                if seen[0] == int(count):
-                    os.kill(os.getpid(), signal.SIGKILL)
-        store._test_hook = hook
-        print("go", flush=True)
-    else:  # the parent kills this process at a random moment once chunks are being written
-        def hook(name, path):
-            if store._test_hook is hook:
-                store._test_hook = None
+    # The store writes every file to a temporary name and renames it with os.replace; the
+    # rename is where a write lands, so this process is killed around the n-th rename of a
+    # kind: "chunk_written" (a chunk complete but not in place), "chunk_replaced" (in place,
+    # not yet recorded), "record_written" (the record complete, not in place),
+    # "manifest_written" (a new store's manifest, not in place).
+    replace = os.replace
+    before = {{"chunk_written": ".npz", "record_written": ".json", "manifest_written": "manifest"}}
+    seen = [0]
+    def kill_at(stage, count):
+        seen[0] += 1
+        if seen[0] == count:
+            os.kill(os.getpid(), signal.SIGKILL)
+    def patched(source, target):
+        name = os.path.basename(target)
+        if mode == "random":  # the parent kills this process once chunks are being written
+            if name.endswith(".npz") and not seen[0]:
+                seen[0] = 1
                 print("go", flush=True)
-        store._test_hook = hook
+            return replace(source, target)
+        stage, count = mode.split(":")
+        chunk = name.startswith("chunk_")
+        if stage in before and before[stage] in name and (chunk or stage == "manifest_written"):
+            kill_at(stage, int(count))
+        replace(source, target)
+        if stage == "chunk_replaced" and chunk and name.endswith(".npz"):
+            kill_at(stage, int(count))
+    os.replace = patched
+    if mode != "random":
+        print("go", flush=True)
     task = Task(sigma_yx=np.array({matrix}, float), sigma_x=np.eye(4))
     sweep(task, n_seeds={n_seeds}, chunk_size={chunk}, checkpoint_dir=folder, progress=False,
           **{small})
@@ -182,7 +195,7 @@ def _other_task():
 
 @pytest.mark.parametrize("change, named", [
     (dict(dt=0.1), "dt: stored 0.05, now 0.1"),
-    (dict(hidden=5), "hidden: stored 4, now 5"),
+    (dict(hidden=5), "hidden: stored [4], now [5]"),
     (dict(key=7), "key: stored [0, 0], now [0, 7]"),
     (dict(n_seeds=8), "n_seeds: stored 6, now 8"),
     (dict(chunk_size=3), "chunk_size: stored 2, now 3"),
@@ -228,14 +241,16 @@ def test_ctrl_c_stops_with_one_line_on_how_to_resume(tmp_path, seed_task, monkey
     folder = tmp_path / "store"
     calls = []
 
-    @functools.wraps(simulate)
-    def interrupted(*args, **kwargs):
+    run = semjax.dynamics._runs.run
+
+    @functools.wraps(run)
+    def interrupted(*args, **kwargs):  # Ctrl-C during the third chunk
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        return simulate(*args, **kwargs)
+        return run(*args, **kwargs)
 
-    monkeypatch.setattr(semjax.sweeps, "simulate", interrupted)
+    monkeypatch.setattr(semjax.dynamics._runs, "run", interrupted)
     with pytest.raises(SweepInterrupted) as caught:
         sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder, progress=False,
               **SMALL)

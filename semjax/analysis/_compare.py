@@ -100,9 +100,8 @@ def compare(a, b, *, s=None) -> Comparison:
     modes_a, modes_b = np.broadcast_arrays(_on_axes(a, axes), _on_axes(b, axes))
     difference = np.abs(modes_a - modes_b).max(axis=-2)
     scale = np.abs(modes_b).max(axis=-2)
-    view = dataclasses.replace
-    half_a = crossing_times(view(a, modes=modes_a), s)
-    half_b = crossing_times(view(b, modes=modes_b), s)
+    half_a = crossing_times(a.replace(modes=modes_a), s)
+    half_b = crossing_times(b.replace(modes=modes_b), s)
     return Comparison(batch_axes=axes, max_abs_error=difference,
                       max_rel_error=difference / np.where(scale > 0, scale, 1.0),
                       half_time_a=half_a, half_time_b=half_b, half_time_error=half_a - half_b,

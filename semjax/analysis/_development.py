@@ -851,6 +851,6 @@ def category_response_times(trajectory, task, mode: int, threshold: float,
     task = require_task(task)
     threshold = _validation.positive_float("threshold", threshold)
     responses = category_responses(trajectory, task, mode, items)
-    view = dataclasses.replace(trajectory, modes=responses.values)
+    view = trajectory.replace(modes=responses.values)
     times = crossing_times(view, np.full(len(responses.items), threshold), 1.0)
     return np.where(responses.final == 0, np.nan, times)

@@ -4,11 +4,12 @@ finite learning rates, minibatches).
 
 The core (`integrate`, batched by `run_batch`) is a pure JAX function of a `TrainState`, an
 objective (`Correlations`, `Items`) and a static stepper (`GradientFlow`, `Optax`): compose
-them from outside with `jax.jit`, `jax.vmap`, `jax.grad` or sharding. Conventions (Σ
-normalisation, the ½ in the loss, time in units of τ) are stated once, in `semjax.task`.
+them from outside with `jax.jit`, `jax.vmap`, `jax.grad` or sharding. Every argument of the
+host wrappers is declared once, in `OPTIONS`, and a call is checked once, as a `RunSpec`.
+Conventions (Σ normalisation, the ½ in the loss, time in units of τ) are stated once, in
+`semjax.task`.
 """
 
-from semjax.dynamics._core import RECORDABLE as RECORDABLE
 from semjax.dynamics._core import CoreConfig as CoreConfig
 from semjax.dynamics._core import TrainState as TrainState
 from semjax.dynamics._core import integrate as integrate
@@ -25,6 +26,9 @@ from semjax.dynamics._objectives import Items as Items
 from semjax.dynamics._runs import SimulationDiverged as SimulationDiverged
 from semjax.dynamics._runs import UnstableRunWarning as UnstableRunWarning
 from semjax.dynamics._simulate import initial_weights as initial_weights
+from semjax.dynamics._spec import OPTIONS as OPTIONS
+from semjax.dynamics._spec import Option as Option
+from semjax.dynamics._spec import RunSpec as RunSpec
 from semjax.dynamics._simulate import simulate as simulate
 from semjax.dynamics._steppers import GradientFlow as GradientFlow
 from semjax.dynamics._steppers import Optax as Optax

@@ -1,29 +1,28 @@
-"""The pure solver core: a batch of training states advanced by a stepper with `lax.scan`.
+"""The pure solver core: one run advanced by a stepper with `lax.scan`, batched two ways.
 
 `integrate` advances *one* run: a `TrainState` (weights, stepper state, PRNG key) is stepped
 ``record_every`` times per record, ``n_records`` times, by a stepper (`semjax.dynamics.
-GradientFlow` or `Optax`) on an objective (`Correlations` or `Items`), and the read-outs of
-`observe` are recorded at t = 0 and after every segment. It is a pure JAX function — no host
-callbacks, threads or numpy — so it can be jitted, vmapped, differentiated (e.g. a final loss
-with respect to the init scale) and sharded from outside. Everything that sets shapes is in the
-static `CoreConfig`; step sizes, learning rates, initial weights, keys and the task's arrays
+GradientFlow` or `Optax`) on an objective (`Correlations` or `Items`), and the read-outs
+(`semjax.readouts`) are recorded at t = 0 and after every segment. It is a pure JAX function —
+no host callbacks, threads or numpy — so it can be jitted, vmapped, differentiated (e.g. a final
+loss with respect to the init scale) and sharded from outside. Everything that sets shapes is in
+the static `CoreConfig`; step sizes, learning rates, initial weights, keys and the task's arrays
 are traced, so one compilation serves them all.
 
-`run_batch` is the batched entry point that `semjax.simulate` and `semjax.train` call: runs
-on the leading axis, one of two backends that give the same trajectories (up to rounding), and
-the run axis sharded over the given devices (`jax.shard_map` over a 1-D mesh), bitwise equal
-to the unsharded result:
+Every function of this module is written for one run. `run_batch`, the batched entry point of
+`semjax.simulate` and `semjax.train`, runs them on the leading run axis by one of two backends
+that give the same trajectories (up to rounding), with the run axis sharded over the given
+devices (`jax.shard_map` over a 1-D mesh), bitwise equal to the unsharded result:
 
 * ``"vmap"``: `jax.vmap` of `integrate` over chunks of ``tile`` runs, `lax.map` over the
   chunks (XLA batches the products into dot calls; any stepper and objective; the backend for
   accelerators, where one chunk holds a device's runs, and for wide networks);
-* ``"tiled"`` (CPU, full-batch correlation form, small networks): runs are regrouped as
-  tiles of ``tile`` runs on a trailing axis and `lax.map` walks the tiles, so each tile's
-  whole scan stays in cache and every product is a fused vector loop over the tile's runs
-  (`semjax.dynamics._network.matmul`); an optax transformation is applied per run by
-  `jax.vmap` over that axis (the stepper's ``per_lane``), so global norms and the like stay
-  per run. The regrouping happens inside this function: callers always see runs on the
-  leading axis.
+* ``"tiled"`` (CPU, full batch, small networks): runs are regrouped as tiles of ``tile`` runs
+  on a trailing axis and `lax.map` walks the tiles; `integrate` carries a tile through its
+  scans with its per-run step, read-out and summary transformed by
+  `semjax.dynamics._lanes.batch_last`, so each tile's whole scan stays in cache and every
+  product is a fused vector loop over the tile's runs. The regrouping happens inside
+  `run_batch`: callers always see runs on the leading axis.
 """
 
 from __future__ import annotations
@@ -37,10 +36,7 @@ import numpy as np
 from jax import lax
 from jax.sharding import Mesh, PartitionSpec
 
-from semjax.dynamics import _network
-
-RECORDABLE = ("modes", "loss", "product", "outputs", "hidden_gram", "singular_values", "weights")
-BACKENDS = ("vmap", "tiled")
+from semjax.dynamics import _lanes
 
 
 class TrainState(NamedTuple):
@@ -63,7 +59,7 @@ class CoreConfig(NamedTuple):
 
     Attributes:
         stepper: the stepper (static, hashable).
-        record: names of the recorded fields (subset of `RECORDABLE`).
+        readouts: the recorded read-outs (`semjax.readouts.Readout`, hashable).
         record_every: steps between records.
         n_records: records after t = 0 (the run takes n_records · record_every steps).
         phases: None for one objective; for a task schedule, ((phase, records), ...) in
@@ -73,13 +69,10 @@ class CoreConfig(NamedTuple):
     """
 
     stepper: object
-    record: tuple
+    readouts: tuple
     record_every: int
     n_records: int
     phases: tuple | None = None
-
-
-TASK_INDEPENDENT = ("product", "weights")  # read-outs of the weights alone
 
 
 def phase_objective(objective, phase: int):
@@ -87,93 +80,110 @@ def phase_objective(objective, phase: int):
     return jax.tree.map(lambda leaf: leaf[phase], objective)
 
 
-def observe_schedule(weights, objective, record: tuple) -> dict:
+def advance(state: TrainState, objective, stepper) -> TrainState:
+    """One step of one run: the stepper's update on the objective (drawing a minibatch key
+    when the objective is stochastic)."""
+    key, subkey = state.key, None
+    if objective.stochastic:
+        key, subkey = jax.random.split(key)
+    weights, stepper_state = stepper.update(objective, state.weights, state.stepper_state,
+                                            subkey)
+    return TrainState(tuple(weights), stepper_state, key)
+
+
+def observe(weights, objective, readouts: tuple) -> dict:
+    """The read-outs of one run's weights (W_1, ..., W_L) under ``objective``."""
+    return {readout.name: readout.compute(objective, weights) for readout in readouts}
+
+
+def observe_schedule(weights, objective, readouts: tuple) -> dict:
     """`observe` under a schedule: the task-dependent read-outs against every task of the
     stacked ``objective`` (a task axis first), the others once."""
-    dependent = tuple(name for name in record if name not in TASK_INDEPENDENT)
+    dependent = tuple(readout for readout in readouts if readout.task_dependent)
+    others = tuple(readout for readout in readouts if not readout.task_dependent)
     observed = jax.vmap(lambda one: observe(weights, one, dependent))(objective)
-    return observed | observe(weights, objective, tuple(
-        name for name in record if name in TASK_INDEPENDENT))
+    return observed | observe(weights, phase_objective(objective, 0), others)
 
 
-def observe(weights, objective, record: tuple) -> dict:
-    """The read-outs named in ``record`` for weights (W_1, ..., W_L) under ``objective``
-    (its task and network; `semjax.dynamics._objectives` defines them for any network)."""
-    task, observed = objective.task, {}
-    if "modes" in record:
-        observed["modes"] = objective.mode_strengths(weights)
-    if "loss" in record:
-        observed["loss"] = objective.excess_loss(weights)
-    if "product" in record:
-        observed["product"] = _network.network_map(weights)
-    if "outputs" in record:
-        observed["outputs"] = objective.outputs(weights)
-    if "hidden_gram" in record:
-        hidden = objective.network.hidden(weights, task.inputs)
-        observed["hidden_gram"] = _network.matmul(_network.transpose(hidden), hidden)
-    if "singular_values" in record:
-        estimate = objective.io_correlation(weights)
-        tiles = estimate.ndim == 3  # a trailing run axis: move it out of the matrix axes
-        values = jnp.linalg.svd(jnp.moveaxis(estimate, -1, 0) if tiles else estimate,
-                                compute_uv=False)
-        observed["singular_values"] = jnp.moveaxis(values, 0, -1) if tiles else values
-    if "weights" in record:
-        observed["weights"] = tuple(weights)
-    return observed
-
-
-def integrate(state: TrainState, objective, *, config: CoreConfig):
+def integrate(state: TrainState, objective, *, config: CoreConfig, lanes: bool = False):
     """Advance one run and record its read-outs (pure; jit, vmap and grad from outside).
 
     Args:
         state: the initial `TrainState`.
         objective: `Correlations` or `Items` (holds the task).
         config: static options.
+        lanes: the state is a tile of runs on a trailing axis (the ``"tiled"`` backend): the
+            per-run step and read-out are applied through `_lanes.batch_last`.
 
     Returns:
         ``(records, final_state)``: a dict of recorded fields, each (n_records + 1, ...), and
         the state after n_records · record_every steps.
     """
-    stepper = config.stepper
+    step = functools.partial(advance, stepper=config.stepper)
+    read = functools.partial(observe if config.phases is None else observe_schedule,
+                             readouts=config.readouts)
+    if lanes:
+        step, read = _lanes.batch_last(step, (True, False)), _lanes.batch_last(read,
+                                                                               (True, False))
     if config.phases is None:
-        phases, read = ((objective, config.n_records),), functools.partial(
-            observe, objective=objective)
+        phases = ((objective, config.n_records),)
     else:
         phases = tuple((phase_objective(objective, phase), length)
                        for phase, length in config.phases)
-        read = functools.partial(observe_schedule, objective=objective)
 
-    def advance(active, current: TrainState, length: int):
-        def step(current: TrainState, _):
-            key, subkey = current.key, None
-            if active.stochastic:
-                key, subkey = jax.random.split(key)
-            weights, stepper_state = stepper.update(active, current.weights,
-                                                    current.stepper_state, subkey)
-            return TrainState(tuple(weights), stepper_state, key), None
-
+    def run_phase(active, current: TrainState, length: int):
         def segment(current: TrainState, _):
-            current, _ = lax.scan(step, current, None, length=config.record_every)
-            return current, read(current.weights, record=config.record)
+            current, _ = lax.scan(lambda carry, _: (step(carry, active), None), current, None,
+                                  length=config.record_every)
+            return current, read(current.weights, objective)
 
         return lax.scan(segment, current, None, length=length)
 
-    parts, final = [read(state.weights, record=config.record)], state
+    parts, final = [read(state.weights, objective)], state
     for active, length in phases:
-        final, records = advance(active, final, length)
+        final, records = run_phase(active, final, length)
         parts.append(records)
     parts[0] = jax.tree.map(lambda leaf: leaf[None], parts[0])
     records = jax.tree.map(lambda *leaves: jnp.concatenate(leaves), *parts)
     return records, final
 
 
-def _integrate_and_summarise(state: TrainState, reference_loss, objective, config: CoreConfig):
-    """`integrate` one run (or one batch-last tile) and its `_summary`, in the same layout."""
-    records, final = integrate(state, objective, config=config)
+def summarise(initial: TrainState, records, final: TrainState, objective, reference_loss,
+              stepper) -> dict:
+    """For one run: whether everything stayed finite, the excess loss at the start and end,
+    and whether a deterministic run is unstable: it ended above its initial loss, or the loss
+    rose over either of two further steps from the final state by more than 1e-3 of the
+    initial loss (``reference_loss``: the run's, when a long run is split into calls; None:
+    this call's initial loss). Gradient descent below its stability limit only ever lowers the
+    loss; past the limit it oscillates or grows."""
+    leaves = [leaf for leaf in jax.tree.leaves((records, final.weights))
+              if jnp.issubdtype(leaf.dtype, jnp.floating)]
+    finite = functools.reduce(jnp.logical_and, [jnp.all(jnp.isfinite(leaf)) for leaf in leaves])
+    loss = objective.excess_loss
+    summary = {"finite": finite, "initial_loss": loss(initial.weights),
+               "final_loss": loss(final.weights)}
+    if not objective.stochastic:
+        reference = summary["initial_loss"] if reference_loss is None else reference_loss
+        losses, state = [summary["final_loss"]], final
+        for _ in range(2):
+            state = advance(state, objective, stepper)
+            losses.append(loss(state.weights))
+        tolerance = 1e-3 * reference
+        summary["stable"] = ((losses[0] <= reference) & (losses[1] <= losses[0] + tolerance)
+                             & (losses[2] <= losses[1] + tolerance))
+    return summary
+
+
+def _integrate_and_summarise(state: TrainState, reference_loss, objective, config: CoreConfig,
+                             lanes: bool):
+    """`integrate` one run (or one tile) and its `summarise`, in the same layout."""
+    records, final = integrate(state, objective, config=config, lanes=lanes)
     last = objective if config.phases is None else phase_objective(objective,
                                                                     config.phases[-1][0])
-    return records, final, _summary(state, records, final, last, config.stepper,
-                                    reference_loss)
+    summary = functools.partial(summarise, stepper=config.stepper)
+    if lanes:
+        summary = _lanes.batch_last(summary, (True, True, True, False, True))
+    return records, final, summary(state, records, final, last, reference_loss)
 
 
 def _integrate_vmap(states, reference_loss, objective, config: CoreConfig, tile: int):
@@ -187,7 +197,7 @@ def _integrate_vmap(states, reference_loss, objective, config: CoreConfig, tile:
         return leaf.reshape(-1, *leaf.shape[2:])
 
     one = jax.vmap(functools.partial(_integrate_and_summarise, objective=objective,
-                                     config=config))
+                                     config=config, lanes=False))
     outputs = lax.map(lambda chunk: one(*chunk),
                       jax.tree.map(to_chunks, (states, reference_loss)))
     return jax.tree.map(to_runs, outputs)
@@ -202,49 +212,14 @@ def _integrate_tiled(states, reference_loss, objective, config: CoreConfig, tile
         leaf = jnp.moveaxis(leaf, -1, 1)
         return leaf.reshape(-1, *leaf.shape[2:])
 
-    lifted = jax.tree.map(lambda a: jnp.asarray(a)[..., None], objective)
-    config = config._replace(stepper=config.stepper.per_lane())
-    one = functools.partial(_integrate_and_summarise, objective=lifted, config=config)
+    one = functools.partial(_integrate_and_summarise, objective=objective, config=config,
+                            lanes=True)
     outputs = lax.map(lambda tiles: one(*tiles),
                       jax.tree.map(to_tiles, (states, reference_loss)))
     return jax.tree.map(to_runs, outputs)
 
 
 _BACKEND_FUNCTIONS = {"vmap": _integrate_vmap, "tiled": _integrate_tiled}
-
-
-def _summary(state: TrainState, records, final: TrainState, objective, stepper,
-             reference_loss):
-    """For one run (or one batch-last tile, per run on its trailing axis): whether everything
-    stayed finite, the excess loss at the start and end, and whether a deterministic run is
-    unstable: it ended above its initial loss, or the loss rose over either of two further
-    steps from the final state by more than 1e-3 of the initial loss (``reference_loss``: the
-    run's, when a long run is split into calls; None: this call's initial loss).
-    Gradient descent below its stability limit only ever lowers the loss; past the limit it
-    oscillates or grows. Computed in the backend's own layout, next to the run."""
-    tiles = state.weights[0].ndim == 3  # a trailing run axis
-
-    def all_finite(leaf):
-        return jnp.all(jnp.isfinite(leaf), axis=tuple(range(leaf.ndim - 1)) if tiles else None)
-    leaves = [leaf for leaf in jax.tree.leaves((records, final.weights))
-              if jnp.issubdtype(leaf.dtype, jnp.floating)]
-    finite = functools.reduce(jnp.logical_and, map(all_finite, leaves))
-
-    loss = objective.excess_loss
-
-    initial = loss(state.weights)
-    summary = {"finite": finite, "initial_loss": initial, "final_loss": loss(final.weights)}
-    if not objective.stochastic:
-        reference = initial if reference_loss is None else reference_loss
-        losses = [summary["final_loss"]]
-        weights, stepper_state = final.weights, final.stepper_state
-        for _ in range(2):
-            weights, stepper_state = stepper.update(objective, weights, stepper_state, None)
-            losses.append(loss(weights))
-        tolerance = 1e-3 * reference
-        summary["stable"] = ((losses[0] <= reference) & (losses[1] <= losses[0] + tolerance)
-                             & (losses[2] <= losses[1] + tolerance))
-    return summary
 
 
 @functools.partial(jax.jit, static_argnames=("config", "backend", "tile", "n_devices"))
@@ -267,14 +242,16 @@ def run_batch(states: TrainState, objective, reference_loss=None, *, config: Cor
         ``(records, final_states, summary)``: records (runs, n_records + 1, ...), the final
         states, and per run ``finite`` (no inf/NaN in any record or the final weights),
         ``initial_loss`` and ``final_loss`` (excess loss), and for deterministic objectives
-        ``stable`` (see `_summary`).
+        ``stable`` (see `summarise`).
     """
     body = functools.partial(_BACKEND_FUNCTIONS[backend], config=config, tile=tile)
     if n_devices > 1:
         mesh = Mesh(np.array(jax.local_devices()[:n_devices]), ("runs",))
+        # check_vma=False: `_lanes.batch_last` binds primitives directly, without the
+        # replication annotations shard_map's type check expects; the body has no collectives
         body = jax.shard_map(body, mesh=mesh, out_specs=PartitionSpec("runs"),
                              in_specs=(PartitionSpec("runs"), PartitionSpec("runs"),
-                                       PartitionSpec()))
+                                       PartitionSpec()), check_vma=False)
     return body(states, reference_loss, objective)
 
 
@@ -321,11 +298,11 @@ def choose_backend(requested: str, shapes, n_in: int, dtype, *, full_batch: bool
     largest = max(max(rows * columns * n_in for rows, columns in shapes),
                   shapes[-1][0] * n_in * n_in)
     per_tile = largest * tile_size("tiled", dtype, platform, 1)
-    if requested == "tiled" and per_tile > 64 * _network.FUSED_ELEMENTS:
+    if requested == "tiled" and per_tile > 64 * _lanes.FUSED_ELEMENTS:
         raise ValueError("kernel='tiled' would unroll this network's products into over 64 "
                          "fused loops each (its compilation can take minutes); use "
                          "kernel='auto' or 'reference'.")
     if requested != "auto":
         return {"reference": "vmap"}.get(requested, requested)
-    fits = per_tile < _network.FUSED_ELEMENTS
+    fits = per_tile < _lanes.FUSED_ELEMENTS
     return "tiled" if platform == "cpu" and full_batch and fits else "vmap"

@@ -11,10 +11,8 @@ weight matrix, (n_l, n_{l-1} + 1), the weight of a constant input 1, so gradient
 augmented matrix is gradient flow on (W_l, b_l) and every optimiser, record and initialiser
 handles one tuple of matrices.
 
-Every function here works on plain matrices (n_out, n_in), batched from outside with
-`jax.vmap`, and, unchanged, on the batch-last tiles of the CPU backend in
-`semjax.dynamics._core`, whose arrays carry a trailing run axis (n_out, n_in, b). Only
-`matmul` tells the two apart, by the number of axes; callers never choose a layout.
+Every function here is written for the plain matrices (n_out, n_in) of one run; the core
+batches them with `jax.vmap` or, on a CPU, with `semjax.dynamics._lanes.batch_last`.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-FUSED_ELEMENTS = 4096  # XLA:CPU fuses a multiply-and-sum into one vector loop below this size
 SUM_BLOCK = 64  # contraction indices per partial product in a blocked sum (see `matmul`)
 BLOCKED_SUM_MIN = 256  # shorter float32 contractions are one dot
 
@@ -89,34 +86,16 @@ LINEAR = Network()
 
 
 def matmul(a, b):
-    """Matrix product a (m, k) · b (k, n); on batch-last tiles a (m, k, b) · b (k, n, b).
+    """Matrix product a (m, k) · b (k, n), with its summation order chosen for accuracy.
 
-    Summation order (it decides float32 accuracy). A long contraction whose result is small,
-    such as W₂ᵀE summed over thousands of outputs, cancels heavily once the coarse modes are
-    learned, and its rounding error then lands in the still-small fine modes. Such products are
-    summed in blocks of `SUM_BLOCK` whose partial products are added pairwise, so the error
-    grows like log(k/`SUM_BLOCK`) instead of with k, whichever kernel XLA picks
-    (benchmarks/NEUROMATCH_PRECISION.md: 6× smaller drift from float64 on a 10001-output task,
-    below PyTorch's). Float64 products and short or large-result products are one dot.
-
-    Tiles (three axes) are multiplied as a broadcast multiply-and-sum over the contraction
-    index, which XLA:CPU fuses into vector loops over the tile's runs; the contraction is split
-    into chunks whose broadcast product stays below `FUSED_ELEMENTS`, the size up to which
-    XLA:CPU emits one vectorised loop (measured: larger ones ran up to 12× slower), and the
-    chunks' sums are added pairwise."""
-    if a.ndim == 2 and b.ndim == 2:
-        return _blocked_matmul(a, b) if _needs_blocked_sum(a, b) else a @ b
-    m, k, n = a.shape[0], a.shape[1], b.shape[1]
-    per_index = m * n * max(a.shape[-1], b.shape[-1])
-    chunk = max(1, min(k, (FUSED_ELEMENTS - 1) // per_index))
-    n_chunks = -(-k // chunk)
-    chunk = -(-k // n_chunks)
-    parts = [jnp.sum(a[:, start:start + chunk, None, :] * b[None, start:start + chunk, :, :],
-                     axis=1) for start in range(0, k, chunk)]
-    while len(parts) > 1:
-        parts = [parts[i] + parts[i + 1] if i + 1 < len(parts) else parts[i]
-                 for i in range(0, len(parts), 2)]
-    return parts[0]
+    A long contraction whose result is small, such as W₂ᵀE summed over thousands of outputs,
+    cancels heavily once the coarse modes are learned, and its rounding error then lands in the
+    still-small fine modes. Such float32 products are summed in blocks of `SUM_BLOCK` whose
+    partial products are added pairwise, so the error grows like log(k/`SUM_BLOCK`) instead of
+    with k, whichever kernel XLA picks (benchmarks/NEUROMATCH_PRECISION.md: 6× smaller drift
+    from float64 on a 10001-output task, below PyTorch's). Float64 products and short or
+    large-result products are one dot."""
+    return _blocked_matmul(a, b) if _needs_blocked_sum(a, b) else a @ b
 
 
 def _needs_blocked_sum(a, b) -> bool:
@@ -142,11 +121,6 @@ def _blocked_matmul(a, b):
             partials = jnp.concatenate([partials, jnp.zeros_like(partials[:1])])
         partials = partials[0::2] + partials[1::2]
     return partials[0]
-
-
-def transpose(a):
-    """Swap the two matrix axes (a trailing run axis stays in place)."""
-    return jnp.swapaxes(a, 0, 1)
 
 
 def partial_products(weights) -> list:
@@ -183,24 +157,24 @@ def vector_field(weights, task) -> tuple:
     derivatives = [None] * len(weights)
     for layer in range(len(weights) - 1, -1, -1):
         derivatives[layer] = (upstream if layer == 0 else
-                              matmul(upstream, transpose(prefix[layer - 1])))
+                              matmul(upstream, prefix[layer - 1].T))
         if layer > 0:
-            upstream = matmul(transpose(weights[layer]), upstream)
+            upstream = matmul(weights[layer].T, upstream)
     return tuple(derivatives)
 
 
 def mode_strengths(network, task):
-    """a_α = u_αᵀ W Σx v_α for every mode of the task, shape (r[, b])."""
+    """a_α = u_αᵀ W Σx v_α for every mode of the task, shape (r,)."""
     return projected_modes(network, matmul(task.sigma_x, task.V), task)
 
 
 def projected_modes(left, right, task):
     """diag(Uᵀ · left · right) for the task's output modes U, computed without the product:
-    a_α = u_αᵀ left right_{:,α}, shape (r[, b])."""
-    return jnp.sum(matmul(transpose(task.U), left) * transpose(right), axis=1)
+    a_α = u_αᵀ left right_{:,α}, shape (r,)."""
+    return jnp.sum(matmul(task.U.T, left) * right.T, axis=1)
 
 
 def excess_loss(network, task):
-    """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ), shape ([b])."""
+    """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ), a scalar."""
     residual = network - task.target_map
     return 0.5 * jnp.sum(residual * times_sigma_x(residual, task), axis=(0, 1))

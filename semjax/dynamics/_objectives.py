@@ -2,9 +2,11 @@
 
 Both objectives are pytrees holding the task (traced) and their static options, and give the
 same thing to a stepper: ``gradient(weights, key)`` (∂L/∂W_l per layer) and ``flow(weights)``
-(−∂L/∂W_l, the gradient-flow vector field in units of τ); and the same read-outs to the core
-(``outputs``, ``mode_strengths``, ``io_correlation``, ``excess_loss``, defined for any network
-through its outputs on the items, and equal to the linear-chain formulas for a linear chain).
+(−∂L/∂W_l, the gradient-flow vector field in units of τ); and they are the *source* of the
+read-outs of `semjax.readouts` (``outputs``, ``mode_strengths``, ``io_correlation``,
+``excess_loss``, ``hidden_gram``, defined for any network through its outputs on the items and
+equal to the linear-chain formulas for a linear chain; ``network_map`` for linear chains). All
+take the weights of one run.
 Conventions in `semjax.task`:
 
     L(W) = ½ tr Σy − tr(Wᵀ Σyx) + ½ tr(W Σx Wᵀ) = c · ½ Σ_μ ‖y_μ − W x_μ‖²,
@@ -35,9 +37,17 @@ import jax.numpy as jnp
 from semjax.dynamics import _network
 
 
+class _Spectrum:
+    """The singular values of an objective's estimate Σ̂yx (`semjax.readouts`)."""
+
+    def singular_values(self, weights):
+        """Singular values of Σ̂yx, descending."""
+        return jnp.linalg.svd(self.io_correlation(weights), compute_uv=False)
+
+
 @functools.partial(jax.tree_util.register_dataclass, data_fields=("task",), meta_fields=())
 @dataclasses.dataclass(frozen=True)
-class Correlations:
+class Correlations(_Spectrum):
     """Full-batch loss of a linear chain in correlation form (exact, no items needed).
 
     Attributes:
@@ -48,9 +58,17 @@ class Correlations:
     stochastic = False
     network = _network.LINEAR
 
+    def network_map(self, weights):
+        """W = W_L ⋯ W_1."""
+        return _network.network_map(weights)
+
     def outputs(self, weights):
         """W X on the task's inputs."""
         return _network.matmul(_network.network_map(weights), self.task.inputs)
+
+    def hidden_gram(self, weights):
+        """Hᵀ H with H = W_1 X (the map itself at depth 1)."""
+        return _hidden_gram(self.network, weights, self.task)
 
     def io_correlation(self, weights):
         """W Σx."""
@@ -77,7 +95,7 @@ class Correlations:
 @functools.partial(jax.tree_util.register_dataclass, data_fields=("task",),
                    meta_fields=("batch_size", "replace", "network"))
 @dataclasses.dataclass(frozen=True)
-class Items:
+class Items(_Spectrum):
     """The loss on the task's items (X, Y), on all of them or on a minibatch per step.
 
     Attributes:
@@ -110,15 +128,23 @@ class Items:
         """f(X) on all items."""
         return self.network.apply(weights, self.task.inputs)
 
+    def network_map(self, weights):
+        """W = W_L ⋯ W_1 (a linear network without biases)."""
+        return _network.network_map(weights)
+
+    def hidden_gram(self, weights):
+        """Hᵀ H with H = φ(W_1 X + b_1) (the pre-activations at depth 1)."""
+        return _hidden_gram(self.network, weights, self.task)
+
     def io_correlation(self, weights):
         """Σ̂yx = c f(X) Xᵀ."""
         return self.task.item_weight * _network.matmul(
-            self.outputs(weights), _network.transpose(self.task.inputs))
+            self.outputs(weights), self.task.inputs.T)
 
     def mode_strengths(self, weights):
         """a_α = u_αᵀ (c f(X) Xᵀ) v_α."""
         inputs = self.task.inputs
-        right = self.task.item_weight * _network.matmul(_network.transpose(inputs), self.task.V)
+        right = self.task.item_weight * _network.matmul(inputs.T, self.task.V)
         return _network.projected_modes(self.outputs(weights), right, self.task)
 
     def excess_loss(self, weights):
@@ -138,13 +164,14 @@ class Items:
         """∂L/∂W_l on a fresh minibatch drawn from ``key`` (all items if ``batch_size`` is
         None)."""
         items = None if self.batch_size is None else self.draw(key)
-        return tuple(jax.grad(self._total_loss)(tuple(weights), items))
-
-    def _total_loss(self, weights, items=None):
-        """The loss summed over runs when the weights are batch-last tiles (each run's
-        gradient is then its own), else the loss."""
-        return jnp.sum(self.loss(weights, items))
+        return tuple(jax.grad(self.loss)(tuple(weights), items))
 
     def flow(self, weights) -> tuple:
         """−∂L/∂W_l on all items."""
-        return tuple(-g for g in jax.grad(self._total_loss)(tuple(weights)))
+        return tuple(-g for g in jax.grad(self.loss)(tuple(weights)))
+
+
+def _hidden_gram(network, weights, task):
+    """The items' similarity Hᵀ H in the first hidden layer of ``network``."""
+    hidden = network.hidden(weights, task.inputs)
+    return _network.matmul(hidden.T, hidden)

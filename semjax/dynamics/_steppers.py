@@ -61,10 +61,6 @@ class GradientFlow(NamedTuple):
         del key
         return INTEGRATORS[self.method](objective.flow, weights, dt), dt
 
-    def per_lane(self) -> GradientFlow:
-        """This stepper for arrays with a trailing run axis: unchanged (it is elementwise)."""
-        return self
-
 
 class Optax(NamedTuple):
     """An optax `GradientTransformation` on the objective's gradient.
@@ -91,13 +87,3 @@ class Optax(NamedTuple):
         gradients = objective.gradient(weights, key)
         updates, state = self.transformation.update(gradients, state, weights)
         return optax.apply_updates(weights, updates), state
-
-    def per_lane(self) -> Optax:
-        """This stepper for arrays with a trailing run axis (the CPU backend's tiles): the
-        transformation is vmapped over that axis, so each run's update is its own (a global
-        norm, for one, is taken per run)."""
-        lanes = dict(in_axes=-1, out_axes=-1)
-        transformation = optax.GradientTransformation(
-            jax.vmap(self.transformation.init, **lanes),
-            jax.vmap(self.transformation.update, **lanes))
-        return Optax(transformation, self.injected)

@@ -68,25 +68,17 @@ def _random_start(task: Task, *, hidden, t_max: float, dt: float, n_seeds: int, 
                   theory_record=("modes",), depth: int = 2):
     """Simulate small random Gaussian starts and the matching closed form.
 
-    Returns ``(run, closed_form)``: the simulated batch and `semjax.theory.trajectory` on 400
-    times over the run. For depth ≥ 2 the closed form starts from the median effective initial
-    strength of each mode (`semjax.theory.effective_a0` of the same starts: the aligned
-    approximation of small random starts; modes that compete start slightly later than it
-    predicts). For depth 1 it is exact from any start: it starts from the median recorded
-    initial strength b0 (product strength b0/d, of either sign; a shallow net's off-mode
-    initial weights decay as e^{−d t/τ}).
+    Returns ``(run, closed_form)``: the simulated batch and `semjax.theory.closed_form_for`
+    the run on 400 times over it (from the runs' own starts, `semjax.initial_weights`: the
+    aligned approximation at depth 2, exact at depth 1).
     """
     start = dict(hidden=hidden if depth > 1 else None, depth=depth, n_seeds=n_seeds, key=key,
                  init="gaussian", init_scale=init_scale)
     run = simulate(task, t_max=t_max, dt=dt, record=record, record_every=record_every,
                    kernel="reference", **start)
-    if depth == 1:
-        b0 = np.median(np.asarray(run.modes)[:, 0], axis=0)
-        a0 = b0 / theory.shared_basis_eigenvalues(task)
-    else:
-        a0 = np.median(theory.effective_a0(task, initial_weights(task, **start)), axis=0)
     t = np.linspace(0, run.t[-1], 400)
-    return run, theory.trajectory(task, t, a0, depth=depth, record=theory_record)
+    return run, theory.closed_form_for(run, task, t, record=theory_record,
+                                       start=initial_weights(task, **start))
 
 
 def _nearest(t, times) -> np.ndarray:

@@ -3,7 +3,6 @@ networks, none in shallow ones."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -86,8 +85,8 @@ def illusions(out_dir, *, quick: bool = False) -> Path:
         deep, deep_theory = runs[0][:2]
         s = task.modes.s
         artists = plotting.plot_mode_strengths_with_theory(
-            modes, dataclasses.replace(deep, modes=deep.modes / s),
-            dataclasses.replace(deep_theory, modes=deep_theory.modes / s),
+            modes, deep.replace(modes=deep.modes / s),
+            deep_theory.replace(modes=deep_theory.modes / s),
             names=[f"{k + 1}: s = {v:.2f}" for k, v in enumerate(s)])
         artists[-1].remove()
         modes.legend(artists[-1].legend_handles[:len(s)],

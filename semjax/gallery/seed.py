@@ -67,16 +67,18 @@ def theory_vs_simulation(out_dir, *, quick: bool = False) -> Path:
     shallow = simulate(task, depth=1, init="gaussian", init_scale=1e-2, **common)
     t = np.linspace(0, common["t_max"], 400)
 
-    a0_eff = np.median(theory.effective_a0(task, initial_weights(task, **gaussian)), axis=0)
+    random_theory = theory.closed_form_for(random_start, task, t,
+                                           start=initial_weights(task, **gaussian))
     delay = (np.nanmedian(analysis.crossing_times(random_start, s), axis=0)
-             - theory.half_time(s, a0_eff))
-    b0 = np.median(shallow.modes[:, 0], axis=0)
+             - theory.half_time(s, np.asarray(random_theory.info["a0"])))
+    shallow_start = initial_weights(task, depth=1, init="gaussian", init_scale=1e-2,
+                                    n_seeds=n_seeds, key=1)
     panels = [
-        (random_start, theory.trajectory(task, t, a0_eff),
+        (random_start, random_theory,
          "(a) deep, Gaussian σ = 1e-2", r"theory $a(t; s, a_0^{\rm eff})$"),
-        (aligned_start, theory.trajectory(task, t, 1e-3),
+        (aligned_start, theory.closed_form_for(aligned_start, task, t),
          "(b) deep, aligned $a_0$ = 1e-3", r"theory $a(t; s, a_0)$, exact"),
-        (shallow, theory.trajectory(task, t, b0, depth=1),
+        (shallow, theory.closed_form_for(shallow, task, t, start=shallow_start),
          "(c) shallow, Gaussian σ = 1e-2", r"theory $b(t; s, b_0)$, exact"),
     ]
     names = [f"mode {k + 1}, s = {v:.2f}" for k, v in enumerate(s)]

@@ -36,7 +36,9 @@ from semjax.theory._times import large_depth_learning_time as large_depth_learni
 from semjax.theory._times import rise_time as rise_time
 from semjax.theory._times import saxe_learning_time as saxe_learning_time
 from semjax.theory._times import transition_time as transition_time
+from semjax.theory._trajectory import closed_form_for as closed_form_for
 from semjax.theory._trajectory import effective_a0 as effective_a0
+from semjax.theory._trajectory import random_start_a0 as random_start_a0
 from semjax.theory._trajectory import shared_basis_eigenvalues as shared_basis_eigenvalues
 from semjax.theory._trajectory import trajectory as trajectory
 from semjax.theory._spectra import CovarianceModes as CovarianceModes

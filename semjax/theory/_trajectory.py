@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from semjax import _validation
+from semjax import _validation, readouts
 from semjax.task import Task, require_task
 from semjax.theory._finite_step import _check_common, _gd_history
 from semjax.theory._modes import mode_strength
 from semjax.theory._riccati import exact_solution
 from semjax.trajectory import Trajectory
-
-THEORY_RECORDABLE = ("modes", "loss", "product", "hidden_gram", "singular_values")
-
 
 def shared_basis_eigenvalues(task: Task, tolerance: float = 1e-9) -> np.ndarray:
     """d_α with Σx v_α = d_α v_α, the condition of the decoupled closed forms (docs/theory.md §2.5).
@@ -36,29 +33,155 @@ def shared_basis_eigenvalues(task: Task, tolerance: float = 1e-9) -> np.ndarray:
 
 
 def effective_a0(task: Task, weights) -> np.ndarray:
-    """Effective initial strength of each mode from small random two-layer weights.
+    """Effective initial strength of each mode from small random weights (depth 1 or 2).
 
-    Early on, gradient flow is linear: with h = W1 v_α and g = W2ᵀ u_α, dh/dt = s g and
-    dg/dt = s h (cross-mode and cubic terms are O(weights³)), so h + g grows as e^{st} and
+    Depth 2: early on, gradient flow is linear: with h = W1 v_α and g = W2ᵀ u_α, dh/dt = s g
+    and dg/dt = s h (cross-mode and cubic terms are O(weights³)), so h + g grows as e^{st} and
     h − g decays; the product strength then grows as ‖h0 + g0‖²/4 · e^{2st}, which an aligned
     balanced start with a0 = ‖h0 + g0‖²/4 matches. This is the "aligned approximation" of small
     random starts; the remaining mismatch (mode competition, degenerate modes) is the known
     delay of random starts against the closed form (Saxe et al. 2014, Fig. 3 right).
 
+    Depth 1: the product strength u_αᵀ W(0) v_α itself, from which the shallow closed form is
+    exact for any start (docs/theory.md §2.3).
+
     Args:
         task: the task.
-        weights: (W1, W2), each with any leading batch axes (*batch, n_out, n_in).
+        weights: (W1, W2) or (W,), each with any leading batch axes (*batch, n_out, n_in).
 
     Returns:
         ũ(0)_eff of shape (*batch, r), in the units of `mode_strength`'s ``a0``.
+
+    Raises:
+        ValueError: weights of depth ≥ 3 (start them aligned, ``init="aligned"``, whose closed
+            form is exact), or of shapes that do not fit the task.
     """
-    if len(weights) != 2:
-        raise ValueError(f"effective_a0 needs two-layer weights (W1, W2); got {len(weights)}.")
-    W1, W2 = (np.asarray(w, dtype=float) for w in weights)
     U, _, V = task.modes
-    hidden_in = np.einsum("...hi,ia->...ah", W1, V)
-    hidden_out = np.einsum("...oh,oa->...ah", W2, U)
+    if len(weights) not in (1, 2):
+        raise ValueError(f"effective_a0 takes the weights of a depth-1 or depth-2 network; got "
+                         f"{len(weights)} layers. For deeper networks start aligned "
+                         "(init='aligned'), where the closed form is exact.")
+    arrays = [np.asarray(w, dtype=float) for w in weights]
+    n_out, n_in = task.n_out, task.n_in
+    if (arrays[0].shape[-1] != n_in or arrays[-1].shape[-2] != n_out
+            or (len(arrays) == 2 and arrays[0].shape[-2] != arrays[1].shape[-1])):
+        raise ValueError(f"weights of shapes {[a.shape for a in arrays]} do not fit this task "
+                         f"({n_out} outputs, {n_in} inputs).")
+    if len(arrays) == 1:
+        return np.einsum("oa,...oi,ia->...a", U, arrays[0], V)
+    hidden_in = np.einsum("...hi,ia->...ah", arrays[0], V)
+    hidden_out = np.einsum("...oh,oa->...ah", arrays[1], U)
     return np.sum((hidden_in + hidden_out) ** 2, axis=-1) / 4
+
+
+def random_start_a0(task: Task, weights, *, finite=None, seed_axis: int = 0,
+                    small: float = 0.1) -> np.ndarray:
+    """The a0 of the closed form for a batch of small random starts: the median over seeds of
+    each mode's `effective_a0` (the aligned approximation at depth 2, exact at depth 1).
+
+    Args:
+        task: the task.
+        weights: the starts (W_1, ...) with leading batch axes, one of them the seeds.
+        finite: per-run flags (the batch axes); runs that are not finite are left out.
+        seed_axis: the position of the seed axis among the batch axes.
+        small: at depth 2, refuse starts whose median effective a0 reaches ``small``·s,
+            where the aligned approximation does not hold.
+
+    Returns:
+        a0 of shape (*the other batch axes, r).
+
+    Raises:
+        ValueError: no finite run for some configuration, a start that is not small, or
+            weights `effective_a0` refuses.
+    """
+    a0 = effective_a0(task, weights)
+    if finite is not None:
+        a0 = np.where(np.asarray(finite)[..., None], a0, np.nan)
+    if np.all(np.isnan(a0), axis=seed_axis).any():
+        raise ValueError("no finite run to estimate the effective a0 from.")
+    median = np.nanmedian(a0, axis=seed_axis)
+    if len(weights) == 2 and np.any(median >= small * task.modes.s):
+        raise ValueError(f"the start is not small (median effective a0 ≥ {small:g}·s), where "
+                         "the aligned approximation does not hold.")
+    return median
+
+
+def closed_form_for(run: Trajectory, task: Task, t=None, *, record=("modes",),
+                    start=None) -> Trajectory:
+    """The closed form that describes a simulation of ``task``, on its batch axes.
+
+    From an aligned start (``init="aligned"``) it is exact: every mode starts at the run's
+    ``init_scale``. From small random starts (``"gaussian"``, ``"uniform"``,
+    ``"orthogonal"``) of a depth-1 or depth-2 network it starts from `random_start_a0` of the
+    runs' own starts: exact at depth 1, the aligned approximation at depth 2 (random starts
+    then learn slightly later than it predicts: docs/howto/theory-vs-random-starts.md). For a
+    nonlinear network it is the closed form of the linear network of the same widths.
+
+    Args:
+        run: a `Trajectory` of `semjax.simulate` or `semjax.train` (its ``info`` says how it was
+            made); random starts need its weights at t = 0: record ``"weights"``, or give
+        start: the runs' starting weights, (W_1, ...) with the run's batch axes
+            (`semjax.initial_weights` with the same arguments).
+        t: times (default: the run's).
+        record: read-outs with a closed form.
+
+    Returns:
+        The closed form as a `Trajectory` with the run's "scale" axis (if any);
+        ``info["closed_form"]`` says which closed form it is.
+
+    Raises:
+        ValueError: no closed form applies (the message says why): biases, a "lam" axis or
+            other batch axes besides scale and seed, an unknown or λ-balanced random start,
+            depth ≥ 3 from random starts, a start that is not small, no recorded start.
+    """
+    info = run.info
+    if "task_s" in info and not np.allclose(task.modes.s, info["task_s"], rtol=1e-6):
+        raise ValueError("the task's singular values differ from the run's.")
+    if info.get("bias"):
+        raise ValueError("the closed forms are for networks without biases.")
+    if "lam" in run.batch_axes:
+        raise ValueError("a 'lam' axis (one closed form per λ) is not supported here.")
+    others = [axis for axis in run.batch_axes if axis not in ("scale", "seed")]
+    if others:
+        raise ValueError(f"batch axes other than scale and seed ({others}).")
+    depth, hidden = int(info.get("depth", 2)), info.get("hidden") or None
+    init, lam = info.get("init"), float(info.get("lam", 0.0))
+    scales = "scale" in run.batch_axes
+    options = dict(depth=depth, hidden=hidden, record=record,
+                   batch_axes=("scale",) if scales else None,
+                   coords={"scale": np.asarray(run.coords["scale"])} if scales else None)
+    kind = "" if info.get("activation", "linear") == "linear" else "linear-network "
+    t = run.t if t is None else t
+    if init == "aligned":
+        a0 = np.asarray(info["init_scale"], dtype=float)
+        closed = trajectory(task, t, a0[:, None] if scales else a0[0], lam=lam, **options)
+        return closed.replace(info_items=_with_note(
+            closed, f"{kind}closed form of the aligned start (exact for linear networks)"))
+    if init not in ("gaussian", "uniform", "orthogonal") or lam != 0:
+        raise ValueError(f"no closed form for init={init!r} with lam={lam:g} here.")
+    if depth > 2:
+        raise ValueError("the effective a0 of random starts is defined for depth-1 and depth-2 "
+                         "networks; start deeper ones aligned (init='aligned').")
+    if start is None:
+        if run.weights is None:
+            raise ValueError("record the weights (record=(..., 'weights')) or pass start= to "
+                             "estimate the effective a0 of the random start.")
+        start = tuple(np.asarray(w)[..., 0, :, :] for w in run.weights)
+    seed_axis = run.batch_axes.index("seed") if "seed" in run.batch_axes else None
+    if seed_axis is None:
+        a0 = effective_a0(task, start)
+    else:
+        a0 = random_start_a0(task, start, finite=run.finite, seed_axis=seed_axis)
+    closed = trajectory(task, t, a0, **options)
+    note = ("exact shallow closed form from the runs' median initial strength" if depth == 1
+            else "closed form from the median effective a0 of the random starts (the aligned "
+                 "approximation)")
+    return closed.replace(info_items=_with_note(closed, f"{kind}{note}"))
+
+
+def _with_note(closed: Trajectory, note: str) -> tuple:
+    from semjax.trajectory import _freeze
+    return _freeze(closed.info | {"closed_form": note})
 
 
 def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float = 0.0,
@@ -98,8 +221,9 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
         batch_axes: names of the leading axes of ``a0`` when it has more than one axis.
         coords: values along the batch axes, e.g. ``{"scale": scales}`` to match a
             simulation's coordinates in `semjax.compare` (default: indices).
-        record: fields from ``"modes"``, ``"loss"``, ``"product"``, ``"hidden_gram"``,
-            ``"singular_values"``.
+        record: read-outs with a closed form (`semjax.readouts.CLOSED_FORM`: ``"modes"``,
+            ``"loss"``, ``"product"``, ``"outputs"``, ``"hidden_gram"``,
+            ``"singular_values"``).
         learning_rate: η of full-batch gradient descent (``a0`` route): the theory is the
             exact discrete map, and every t must be a whole number of steps, t = kη.
 
@@ -115,8 +239,7 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
     t = np.asarray(t, dtype=float)
     if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError("t must be a 1-D array of finite times ≥ 0 (in units of τ).")
-    for name in record:
-        _validation.choice("record", name, THEORY_RECORDABLE)
+    record = readouts.resolve(record, closed_form=True)
     if (a0 is None) == (init is None):
         raise ValueError("give exactly one of a0 (aligned starts) or init=(W1, W2) (λ-balanced "
                          "starts).")
@@ -161,7 +284,7 @@ def _steps(t, learning_rate: float) -> np.ndarray:
 def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record, learning_rate):
     """Fields of the decoupled closed form, or of the exact gradient-descent map with
     ``learning_rate`` (the ``a0`` route of `trajectory`)."""
-    U, s, V = task.modes
+    s = task.modes.s
     d = shared_basis_eigenvalues(task)
     a0 = np.asarray(a0, dtype=float)
     if a0.ndim >= 2 and batch_axes is None:
@@ -194,23 +317,74 @@ def _aligned(task, t, a0, depth, lam, hidden, batch_axes, record, learning_rate)
             int(steps.max()), s, a0, learning_rate, depth, lam, d))
         first_layer = np.moveaxis(first_layer, 0, -2)
     recorded = np.where(seeded, np.moveaxis(recorded, 0, -2), 0.0)  # (*batch, time, r)
-    product_strength = recorded / d
-    fields = {}
-    if "modes" in record:
-        fields["modes"] = recorded
-    if "loss" in record:
-        fields["loss"] = 0.5 * np.sum((recorded - s) ** 2 / d, axis=-1)
-    if "product" in record:
-        fields["product"] = np.einsum("ia,...a,ja->...ij", U, product_strength, V)
-    if "hidden_gram" in record:
+    source = _AlignedSource(task, d, depth, lam, seeded, first_layer)
+    return batch_axes, _fields(record, source, recorded), a0
+
+
+class _MapSource:
+    """The read-outs of `semjax.readouts` for a closed form given as the network map W(t) and
+    the first layer's Gram matrix W_1ᵀW_1(t) (broadcasting over leading axes)."""
+
+    def __init__(self, task: Task, gram=None):
+        self.task, self.gram = task, gram
+
+    def network_map(self, product):
+        return product
+
+    def mode_strengths(self, product):
+        return self.task.mode_strengths(self.network_map(product))
+
+    def excess_loss(self, product):
+        return self.task.excess_loss(self.network_map(product))
+
+    def outputs(self, product):
+        return self.network_map(product) @ self.task.inputs
+
+    def io_correlation(self, product):
+        return self.network_map(product) @ self.task.sigma_x
+
+    def singular_values(self, product):
+        return np.linalg.svd(self.io_correlation(product), compute_uv=False)
+
+    def hidden_gram(self, product):
+        inputs = self.task.inputs
+        return np.einsum("ip,...ij,jq->...pq", inputs, self.gram, inputs)
+
+
+class _AlignedSource(_MapSource):
+    """The read-outs of a decoupled closed form, from the mode strengths ũ(t) (*batch, time,
+    r) alone where they need nothing more (the map is built only when asked for)."""
+
+    def __init__(self, task: Task, d, depth: int, lam: float, seeded, first_layer=None):
+        super().__init__(task)
+        self.d, self.depth, self.lam, self.seeded = d, depth, lam, seeded
+        self.first_layer = first_layer
+
+    def network_map(self, recorded):
+        U, _, V = self.task.modes
+        return np.einsum("ia,...a,ja->...ij", U, recorded / self.d, V)
+
+    def mode_strengths(self, recorded):
+        return recorded
+
+    def excess_loss(self, recorded):
+        return 0.5 * np.sum((recorded - self.task.modes.s) ** 2 / self.d, axis=-1)
+
+    def singular_values(self, recorded):
+        return -np.sort(-np.abs(recorded), axis=-1)
+
+    def hidden_gram(self, recorded):
+        first_layer = self.first_layer
         if first_layer is None:
-            first_layer = _first_layer_gram(product_strength, depth, lam)
-        first_layer = np.where(seeded, first_layer, 0.0)
-        right = V.T @ task.checked.inputs
-        fields["hidden_gram"] = np.einsum("ap,...a,aq->...pq", right, first_layer, right)
-    if "singular_values" in record:
-        fields["singular_values"] = -np.sort(-np.abs(recorded), axis=-1)
-    return batch_axes, fields, a0
+            first_layer = _first_layer_gram(recorded / self.d, self.depth, self.lam)
+        first_layer = np.where(self.seeded, first_layer, 0.0)
+        right = self.task.modes.V.T @ self.task.inputs
+        return np.einsum("ap,...a,aq->...pq", right, first_layer, right)
+
+
+def _fields(record, source, state) -> dict:
+    """The recorded read-outs of a closed form, through the registry's declarations."""
+    return {readout.name: np.asarray(readout.compute(source, state)) for readout in record}
 
 
 def _riccati(task, t, init, record):
@@ -226,19 +400,7 @@ def _riccati(task, t, init, record):
     solutions = [exact_solution(task, w1, w2, t) for w1, w2 in runs]
     product = np.stack([np.asarray(x.network_map) for x in solutions])
     gram = np.stack([np.asarray(x.w1tw1) for x in solutions])
-    inputs = task.checked.inputs
-    fields = {}
-    if "modes" in record:
-        fields["modes"] = task.mode_strengths(product)
-    if "loss" in record:
-        fields["loss"] = task.excess_loss(product)
-    if "product" in record:
-        fields["product"] = product
-    if "hidden_gram" in record:
-        fields["hidden_gram"] = np.einsum("ip,...ij,jq->...pq", inputs, gram, inputs)
-    if "singular_values" in record:
-        fields["singular_values"] = np.linalg.svd(product @ task.checked.sigma_x,
-                                                  compute_uv=False)
+    fields = _fields(record, _MapSource(task, gram), product)
     if not batched:
         fields = {name: value[0] for name, value in fields.items()}
     lams = [x.lam for x in solutions]
