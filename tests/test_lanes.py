@@ -1,8 +1,6 @@
 """`batch_last`: a function of one run, transformed to act on tiles with a trailing run axis,
 equals `jax.vmap` of it, for every kind of equation the core's functions contain."""
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -101,9 +99,8 @@ def test_a_step_of_every_stepper_equals_vmap(seed_task, stepper):
                               (Items(items, network=Network("relu", True)), ((6, 5), (7, 7)))):
         weights = tuple(0.3 * rng.normal(size=(RUNS, *shape)) for shape in shapes)
         state = jax.vmap(stepper.init)(weights, jnp.full(RUNS, 0.05))
-        step = functools.partial(_core.advance, stepper=stepper)
-        _check(lambda w, s, o: step(_core.TrainState(w, s), o), (weights, state), (objective,),
-               rtol=1e-10)
+        _check(lambda w, s, o: _core.advance(_core.TrainState(w, s), o, stepper),
+               (weights, state), (objective,), rtol=1e-10)
 
 
 def test_every_readout_equals_vmap(nonwhite_task):
