@@ -249,9 +249,6 @@ def load_spec(path) -> dict:
     if "n_seeds" not in arguments:
         raise UsageError(f"{where} [sweep]: n_seeds is required.")
     arguments = dict(arguments)
-    for name in ("hidden", "init_scale", "record", "lam", "dt"):
-        if isinstance(arguments.get(name), list):
-            arguments[name] = tuple(arguments[name])
     over = spec.get("over", {})
     if not isinstance(over, dict):
         raise UsageError(f"{where}: over must be a table, e.g. [over] with hidden = [8, 16].")
@@ -262,7 +259,7 @@ def load_spec(path) -> dict:
                              f"{name} = [..., ...]; got {values!r}.")
     over = {name: [tuple(v) if isinstance(v, list) else v for v in values]
             for name, values in over.items()}
-    if "checkpoint_dir" in arguments:
+    if isinstance(arguments.get("checkpoint_dir"), str):  # others are refused by name later
         arguments["checkpoint_dir"] = os.fspath(path.parent / arguments["checkpoint_dir"])
     output = spec.get("output")
     if output is not None and not isinstance(output, str):

@@ -400,15 +400,18 @@ def _sweep(arguments) -> int:
     spec = load_spec(arguments.spec)
     output = arguments.output or spec["output"]
     call = dict(spec["arguments"]) | ({"over": spec["over"]} if spec["over"] else {})
-    if arguments.dry_run:
-        listed = ", ".join(f"{k}={v!r}" for k, v in sorted(call.items()))
-        print(f"semjax.sweep(task={spec['task_info']['dataset']!r}, {listed}) -> "
-              f"{os.fspath(output)}")
-        return EXIT_OK
-    _check_output(output)
     if call.get("dtype") == "float64":
         import jax
         jax.config.update("jax_enable_x64", True)
+    if arguments.dry_run:
+        from semjax.sweeps import plan
+        checked = plan(spec["task"], **call)
+        listed = ", ".join(f"{k}={v!r}" for k, v in sorted(call.items()))
+        print(f"semjax.sweep(task={spec['task_info']['dataset']!r}, {listed}) -> "
+              f"{os.fspath(output)}: {len(checked.specs)} configuration(s) checked, nothing "
+              "run.")
+        return EXIT_OK
+    _check_output(output)
     from semjax import SimulationDiverged, sweep
     from semjax.store import StoreLockedError
     call |= {"progress": not arguments.no_progress, "throw": False}

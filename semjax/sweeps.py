@@ -41,6 +41,7 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -137,40 +138,10 @@ def sweep(task=None, /, **arguments) -> Trajectory:
         SweepInterrupted: Ctrl-C (a ``KeyboardInterrupt``); the finished chunks are kept.
         SimulationDiverged: a run diverged and ``throw`` is True.
     """
-    if "task" in arguments:
-        if task is not None:
-            raise TypeError("sweep() got multiple values for argument 'task'.")
-        task = arguments.pop("task")
-    own, run_arguments = {}, {}
-    for name, value in arguments.items():
-        (own if name in _OWN else run_arguments)[name] = value
-    settings = {}
-    for option in SWEEP_OPTIONS:
-        value = own.get(option.name, option.default)
-        if value is REQUIRED:
-            raise TypeError(f"sweep() missing required argument {option.name!r}.")
-        settings[option.name] = option.check(value, settings)
-    for name in ("keys", "throw", "progress"):
-        if name in run_arguments:
-            raise ValueError(f"sweep sets {name} itself for each run; pass key= and n_seeds= "
-                             "(and the sweep's own throw= and progress=) instead.")
+    checked = plan(task, **arguments)
+    settings, axes, specs, labels = checked.settings, checked.axes, checked.specs, checked.labels
     n_seeds, chunk_size = settings["n_seeds"], settings["chunk_size"]
     checkpoint_dir = settings["checkpoint_dir"]
-    entry = "train" if "optimizer" in run_arguments or "optimizer" in (
-        settings["over"] or {}) else "simulate"
-    axes = _outer_axes(settings["over"], task, run_arguments, entry)
-    n_processes = jax.process_count()
-    if n_processes > 1 and checkpoint_dir is None:
-        raise ValueError(f"this sweep runs in {n_processes} processes (jax.distributed): give "
-                         "checkpoint_dir=, a folder every process can read, where each "
-                         "process writes its chunks.")
-    labels = [dict(zip([name for name, _, _ in axes], values))
-              for values in itertools.product(*[labels for _, labels, _ in axes])]
-    specs = [_configuration_spec(entry, task, run_arguments,
-                                 dict(zip([name for name, _, _ in axes], values)), label)
-             for values, label in zip(itertools.product(*[values for _, _, values in axes]),
-                                      labels)]
-    _check_stackable(specs, labels)
     folders = [None] * len(specs)
     if checkpoint_dir is not None:
         folders = ([checkpoint_dir] if not axes else
@@ -204,6 +175,65 @@ def sweep(task=None, /, **arguments) -> Trajectory:
             f"{trajectory.describe_runs(failed[:10])}{' ...' if len(failed) > 10 else ''}. "
             "The whole sweep is on this exception's .trajectory.", trajectory)
     return trajectory
+
+
+class SweepPlan(NamedTuple):
+    """A checked sweep (`plan`).
+
+    Attributes:
+        settings: the sweep's own options (`SWEEP_OPTIONS`), normalised.
+        axes: the outer grid as (name, coordinates, values), outermost first.
+        specs: one `RunSpec` per configuration of the grid (row-major), checked as a run of
+            one seed; each chunk of seeds is that spec with its keys.
+        labels: each configuration's coordinates by axis name.
+    """
+
+    settings: dict
+    axes: list
+    specs: list
+    labels: list
+
+
+def plan(task=None, /, **arguments) -> SweepPlan:
+    """Check a sweep's arguments (those of `sweep`) and every configuration of its grid, on
+    the host, running nothing (``semjax sweep --dry-run``).
+
+    Raises:
+        ValueError, TypeError: as `sweep` would, before computing anything.
+    """
+    if "task" in arguments:
+        if task is not None:
+            raise TypeError("sweep() got multiple values for argument 'task'.")
+        task = arguments.pop("task")
+    own, run_arguments = {}, {}
+    for name, value in arguments.items():
+        (own if name in _OWN else run_arguments)[name] = value
+    settings = {}
+    for option in SWEEP_OPTIONS:
+        value = own.get(option.name, option.default)
+        if value is REQUIRED:
+            raise TypeError(f"sweep() missing required argument {option.name!r}.")
+        settings[option.name] = option.check(value, settings)
+    for name in ("keys", "throw", "progress"):
+        if name in run_arguments:
+            raise ValueError(f"sweep sets {name} itself for each run; pass key= and n_seeds= "
+                             "(and the sweep's own throw= and progress=) instead.")
+    entry = "train" if "optimizer" in run_arguments or "optimizer" in (
+        settings["over"] or {}) else "simulate"
+    axes = _outer_axes(settings["over"], task, run_arguments, entry)
+    n_processes = jax.process_count()
+    if n_processes > 1 and settings["checkpoint_dir"] is None:
+        raise ValueError(f"this sweep runs in {n_processes} processes (jax.distributed): give "
+                         "checkpoint_dir=, a folder every process can read, where each "
+                         "process writes its chunks.")
+    labels = [dict(zip([name for name, _, _ in axes], values))
+              for values in itertools.product(*[labels for _, labels, _ in axes])]
+    specs = [_configuration_spec(entry, task, run_arguments,
+                                 dict(zip([name for name, _, _ in axes], values)), label)
+             for values, label in zip(itertools.product(*[values for _, _, values in axes]),
+                                      labels)]
+    _check_stackable(specs, labels)
+    return SweepPlan(settings, axes, specs, labels)
 
 
 _OWN = frozenset(option.name for option in SWEEP_OPTIONS)
@@ -283,7 +313,7 @@ def _check_stackable(specs: list[RunSpec], labels: list[dict]) -> None:
     def layout(spec):
         shapes = {name: [(leaf.shape, leaf.dtype.name) for leaf in jax.tree.leaves(shape)]
                   for name, shape in spec.record_shapes.items()}
-        return shapes, spec.timeline[:2], tuple(name for name, _ in spec.axes[:-1])
+        return shapes, spec.timeline[:2], spec.axis_sizes[:-1]
 
     first = layout(specs[0])
     for spec, label in zip(specs[1:], labels[1:]):
@@ -439,4 +469,5 @@ sweep.__signature__ = inspect.Signature(
 sweep.__doc__ = _spec.fill_arguments(sweep.__doc__, SWEEP_OPTIONS)
 
 
-__all__ = ["OUTER_AXES", "SWEEP_OPTIONS", "SweepInterrupted", "manifest", "sweep"]
+__all__ = ["OUTER_AXES", "SWEEP_OPTIONS", "SweepInterrupted", "SweepPlan", "manifest", "plan",
+           "sweep"]

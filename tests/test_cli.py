@@ -46,7 +46,12 @@ def _start(arguments, cwd):
 
 
 def _finish(process, timeout=120):
-    stdout, stderr = process.communicate(timeout=timeout)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:  # a command that fails to finish in time is not left running
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     return process.returncode, stdout, stderr
 
 
@@ -58,7 +63,13 @@ def semjax(*arguments, cwd):
 def semjax_all(commands, cwd):
     """Run several commands at once (each is a separate process); results in order."""
     processes = [_start(arguments, cwd) for arguments in commands]
-    return [_finish(process) for process in processes]
+    try:
+        return [_finish(process) for process in processes]
+    finally:  # if one fails, none of the others is left running
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
 
 
 @pytest.fixture(scope="module")

@@ -161,6 +161,10 @@ def test_a_run_split_into_compiled_segments_equals_one_call(seed_task, monkeypat
 
 
 INTERRUPTED_SCRIPT = textwrap.dedent('''
+    import signal
+    # Ctrl-C raises KeyboardInterrupt here whatever the parent does with SIGINT (a parent that
+    # ignores it, as some test runners do, would pass SIG_IGN on to this process)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import semjax
     from semjax import datasets
     from semjax.dynamics import _runs
@@ -184,11 +188,16 @@ def test_ctrl_c_stops_a_long_run_at_once_with_a_short_message(tmp_path):
     process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True,
                                cwd=os.path.dirname(os.path.dirname(__file__)))
-    assert process.stdout.readline().strip() == "started"
-    time.sleep(3)  # running (the whole run takes over a minute here)
-    sent = time.perf_counter()
-    process.send_signal(signal.SIGINT)
-    _, errors = process.communicate(timeout=60)
+    try:
+        assert process.stdout.readline().strip() == "started"
+        time.sleep(3)  # running (the whole run takes over a minute here)
+        sent = time.perf_counter()
+        process.send_signal(signal.SIGINT)
+        _, errors = process.communicate(timeout=60)
+    finally:  # never leave the long run behind, whatever failed
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert time.perf_counter() - sent < 15
     assert process.returncode != 0
     last = errors.strip().splitlines()[-1]

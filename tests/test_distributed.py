@@ -56,7 +56,13 @@ def test_two_processes_give_bitwise_the_single_device_sweep(tmp_path):
     children = [subprocess.Popen([sys.executable, str(script), str(i), port, str(tmp_path)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                  env=env) for i in range(2)]
-    outputs = [child.communicate(timeout=300) for child in children]
+    try:
+        outputs = [child.communicate(timeout=300) for child in children]
+    finally:  # neither process outlives a failure
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
     for child, (out, err) in zip(children, outputs):
         assert child.returncode == 0, err[-3000:]
         assert "devices 4" in out  # 2 processes × 2 devices in one runtime

@@ -97,14 +97,19 @@ def _kill_lane(folder: Path, script: Path, env: dict, rounds: int, rng: random.R
         child = subprocess.Popen([sys.executable, str(script), str(folder), mode, "0"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                  text=True)
-        assert child.stdout.readline().strip() == "go"
-        if mode == "random":
-            time.sleep(rng.uniform(0.0, 0.4))  # while writing chunks
-            child.send_signal(signal.SIGKILL)
-        child.wait(timeout=120)
-        outcomes.append((mode, child.returncode, child.stderr.read()[-2000:]))
-        child.stdout.close()
-        child.stderr.close()
+        try:
+            assert child.stdout.readline().strip() == "go"
+            if mode == "random":
+                time.sleep(rng.uniform(0.0, 0.4))  # while writing chunks
+                child.send_signal(signal.SIGKILL)
+            child.wait(timeout=120)
+            outcomes.append((mode, child.returncode, child.stderr.read()[-2000:]))
+        finally:  # a child that did not stop as planned is killed all the same
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stdout.close()
+            child.stderr.close()
 
 
 @pytest.mark.slow  # 20 fresh processes (~25-60 s); run with python -m pytest -m slow

@@ -149,44 +149,50 @@ def integrate(state: TrainState, objective, *, config: CoreConfig, lanes: bool =
 
 
 def summarise(initial: TrainState, records, final: TrainState, objective, reference_loss,
-              stepper) -> dict:
+              last, stepper) -> dict:
     """For one run: whether everything stayed finite, the excess loss at the start and end,
-    and whether a deterministic run is unstable: it ended above its initial loss, or the loss
-    rose over either of two further steps from the final state by more than 1e-3 of the
-    initial loss (``reference_loss``: the run's, when a long run is split into calls; None:
-    this call's initial loss). Gradient descent below its stability limit only ever lowers the
-    loss; past the limit it oscillates or grows."""
+    and (when this call is the ``last`` of the run: a traced flag, so every call of a long run
+    shares one compilation) whether a deterministic run is unstable: it ended above its
+    initial loss, or the loss rose over either of two further steps from the final state by
+    more than 1e-3 of the initial loss (``reference_loss``: the run's, when a long run is split
+    into calls; NaN: this call's initial loss). Gradient descent below its stability limit only
+    ever lowers the loss; past the limit it oscillates or grows."""
     leaves = [leaf for leaf in jax.tree.leaves((records, final.weights))
               if jnp.issubdtype(leaf.dtype, jnp.floating)]
     finite = functools.reduce(jnp.logical_and, [jnp.all(jnp.isfinite(leaf)) for leaf in leaves])
     loss = objective.excess_loss
     summary = {"finite": finite, "initial_loss": loss(initial.weights),
                "final_loss": loss(final.weights)}
-    if not objective.stochastic:
-        reference = summary["initial_loss"] if reference_loss is None else reference_loss
+    if objective.stochastic:
+        return summary
+    reference = jnp.where(jnp.isnan(reference_loss), summary["initial_loss"], reference_loss)
+
+    def stable():
         losses, state = [summary["final_loss"]], final
         for _ in range(2):
             state = advance(state, objective, stepper)
             losses.append(loss(state.weights))
         tolerance = 1e-3 * reference
-        summary["stable"] = ((losses[0] <= reference) & (losses[1] <= losses[0] + tolerance)
-                             & (losses[2] <= losses[1] + tolerance))
+        return ((losses[0] <= reference) & (losses[1] <= losses[0] + tolerance)
+                & (losses[2] <= losses[1] + tolerance))
+
+    summary["stable"] = lax.cond(last, stable, lambda: jnp.asarray(True))
     return summary
 
 
-def _integrate_and_summarise(state: TrainState, reference_loss, objective, config: CoreConfig,
-                             lanes: bool):
+def _integrate_and_summarise(state: TrainState, reference_loss, objective, last,
+                             config: CoreConfig, lanes: bool):
     """`integrate` one run (or one tile) and its `summarise`, in the same layout."""
     records, final = integrate(state, objective, config=config, lanes=lanes)
-    last = objective if config.phases is None else phase_objective(objective,
-                                                                    config.phases[-1][0])
+    end = objective if config.phases is None else phase_objective(objective,
+                                                                   config.phases[-1][0])
     summary = functools.partial(summarise, stepper=config.stepper)
     if lanes:
-        summary = _lanes.batch_last(summary, (True, True, True, False, True))
-    return records, final, summary(state, records, final, last, reference_loss)
+        summary = _lanes.batch_last(summary, (True, True, True, False, True, False))
+    return records, final, summary(state, records, final, end, reference_loss, last)
 
 
-def _integrate_vmap(states, reference_loss, objective, config: CoreConfig, tile: int):
+def _integrate_vmap(states, reference_loss, objective, last, config: CoreConfig, tile: int):
     """Runs (a multiple of ``tile``) in chunks of ``tile``, `jax.vmap` within a chunk and
     `lax.map` over chunks: every chunk runs the same program, so a run's result does not
     depend on how many runs share the call or the device."""
@@ -196,14 +202,14 @@ def _integrate_vmap(states, reference_loss, objective, config: CoreConfig, tile:
     def to_runs(leaf):
         return leaf.reshape(-1, *leaf.shape[2:])
 
-    one = jax.vmap(functools.partial(_integrate_and_summarise, objective=objective,
+    one = jax.vmap(functools.partial(_integrate_and_summarise, objective=objective, last=last,
                                      config=config, lanes=False))
     outputs = lax.map(lambda chunk: one(*chunk),
                       jax.tree.map(to_chunks, (states, reference_loss)))
     return jax.tree.map(to_runs, outputs)
 
 
-def _integrate_tiled(states, reference_loss, objective, config: CoreConfig, tile: int):
+def _integrate_tiled(states, reference_loss, objective, last, config: CoreConfig, tile: int):
     """Runs (a multiple of ``tile``) regrouped as (n_tiles, ..., tile) and mapped over tiles."""
     def to_tiles(leaf):
         return jnp.moveaxis(leaf.reshape(-1, tile, *leaf.shape[1:]), 1, -1)
@@ -212,8 +218,8 @@ def _integrate_tiled(states, reference_loss, objective, config: CoreConfig, tile
         leaf = jnp.moveaxis(leaf, -1, 1)
         return leaf.reshape(-1, *leaf.shape[2:])
 
-    one = functools.partial(_integrate_and_summarise, objective=objective, config=config,
-                            lanes=True)
+    one = functools.partial(_integrate_and_summarise, objective=objective, last=last,
+                            config=config, lanes=True)
     outputs = lax.map(lambda tiles: one(*tiles),
                       jax.tree.map(to_tiles, (states, reference_loss)))
     return jax.tree.map(to_runs, outputs)
@@ -223,16 +229,18 @@ _BACKEND_FUNCTIONS = {"vmap": _integrate_vmap, "tiled": _integrate_tiled}
 
 
 @functools.partial(jax.jit, static_argnames=("config", "backend", "tile", "n_devices"))
-def run_batch(states: TrainState, objective, reference_loss=None, *, config: CoreConfig,
-              backend: str = "vmap", tile: int = 1, n_devices: int = 1):
+def run_batch(states: TrainState, objective, reference_loss=None, last=True, *,
+              config: CoreConfig, backend: str = "vmap", tile: int = 1, n_devices: int = 1):
     """`integrate` for a batch of runs (leading axis), on one backend, over ``n_devices``.
 
     Args:
         states: `TrainState` with a leading run axis on every leaf; the number of runs must be
             a multiple of ``tile · n_devices`` (the host pads).
         objective: the objective (shared by all runs).
-        reference_loss: per run, the loss that ``stable`` compares against (default: the
+        reference_loss: per run, the loss that ``stable`` compares against (None or NaN: the
             loss of ``states``; a continued run passes its first call's).
+        last: whether this call ends the runs (then ``stable`` is checked); traced, so the
+            calls of a long run share one compilation.
         config: static options of `integrate`.
         backend: ``"vmap"`` or ``"tiled"`` (module docstring).
         tile: runs per tile (``"tiled"``) or per vmapped chunk (``"vmap"``).
@@ -242,8 +250,11 @@ def run_batch(states: TrainState, objective, reference_loss=None, *, config: Cor
         ``(records, final_states, summary)``: records (runs, n_records + 1, ...), the final
         states, and per run ``finite`` (no inf/NaN in any record or the final weights),
         ``initial_loss`` and ``final_loss`` (excess loss), and for deterministic objectives
-        ``stable`` (see `summarise`).
+        ``stable`` (see `summarise`; True where not checked).
     """
+    if reference_loss is None:
+        n_runs = jax.tree.leaves(states.weights)[0].shape[0]
+        reference_loss = jnp.full(n_runs, jnp.nan, states.weights[0].dtype)
     body = functools.partial(_BACKEND_FUNCTIONS[backend], config=config, tile=tile)
     if n_devices > 1:
         mesh = Mesh(np.array(jax.local_devices()[:n_devices]), ("runs",))
@@ -251,8 +262,8 @@ def run_batch(states: TrainState, objective, reference_loss=None, *, config: Cor
         # replication annotations shard_map's type check expects; the body has no collectives
         body = jax.shard_map(body, mesh=mesh, out_specs=PartitionSpec("runs"),
                              in_specs=(PartitionSpec("runs"), PartitionSpec("runs"),
-                                       PartitionSpec()), check_vma=False)
-    return body(states, reference_loss, objective)
+                                       PartitionSpec(), PartitionSpec()), check_vma=False)
+    return body(states, reference_loss, objective, jnp.asarray(last))
 
 
 CPU_CHUNK = 16  # runs per vmapped chunk of small networks on a CPU: they stay in cache

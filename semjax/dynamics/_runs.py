@@ -64,40 +64,63 @@ def _task_bases(task: Task) -> tuple[np.ndarray, np.ndarray]:
 CPU_INIT_BATCH = 256
 
 
-@functools.partial(jax.jit, static_argnames=("name", "shapes"))
-def _initialise_batch(keys, scales, lams, output_basis, input_basis, *, name: str,
-                      shapes: tuple):
+HAAR_INITS = ("orthogonal", "aligned", "lambda_balanced")  # they draw Haar matrices (QR)
+
+
+@functools.partial(jax.jit, static_argnames=("name", "shapes", "bias"))
+def _draw_starts(keys, seeds, scales, lams, output_basis, input_basis, *, name: str,
+                 shapes: tuple, bias: bool):
+    """Per-run keys (``keys[seeds]`` for an array of keys, ``fold_in(keys, seed)`` for one base
+    key) and the named initialiser's weights for each run, with zero bias columns if ``bias``;
+    one compiled call."""
+    if keys.ndim == 0:
+        run_keys = jax.vmap(lambda seed: jax.random.fold_in(keys, seed))(seeds)
+    else:
+        run_keys = keys[seeds]
+
     def one(arguments):
         key, scale, lam = arguments
-        return initialise(name, key, scale, lam, shapes, output_basis, input_basis)
-    if jax.default_backend() != "cpu":
-        return jax.vmap(one)((keys, scales, lams))
-    return jax.lax.map(one, (keys, scales, lams), batch_size=CPU_INIT_BATCH)
+        weights = initialise(name, key, scale, lam, shapes, output_basis, input_basis)
+        return tuple(jnp.concatenate([w, jnp.zeros((w.shape[0], 1), w.dtype)], axis=1)
+                     if bias else w for w in weights)
+    if jax.default_backend() != "cpu" or name not in HAAR_INITS:
+        return jax.vmap(one)((run_keys, scales, lams)), run_keys
+    return jax.lax.map(one, (run_keys, scales, lams), batch_size=CPU_INIT_BATCH), run_keys
 
 
-def initial_weights(spec: RunSpec) -> tuple:
-    """The starting weights of every run of ``spec``, on the flattened run axis (row-major
-    over ``spec.axes``), with zero bias columns where the network has biases."""
-    dtype, shapes = spec.dtype, spec.shapes
-    seeds = spec.seed_index()
+@jax.jit
+def _seed_keys(key, seeds):
+    return jax.vmap(lambda seed: jax.random.fold_in(key, seed))(seeds)
+
+
+def starts(spec: RunSpec, runs=None) -> tuple[tuple, object]:
+    """The starting weights and the seed key of the runs ``runs`` of ``spec`` (indices on its
+    flattened run axis, row-major over ``spec.axes``; default: every run), with zero bias
+    columns where the network has biases. The host prepares every per-run number, so the
+    draws are one compiled call."""
+    runs = np.arange(spec.n_runs) if runs is None else np.asarray(runs)
+    dtype, shapes = np.dtype(spec.dtype), spec.shapes
+    seeds = spec.seed_index()[runs].astype(np.uint32)  # fold_in takes 32-bit data
+    keys = spec["keys"] if spec["keys"] is not None else spec["key"]
     if spec.explicit:
         explicit = spec["init"]
-        weights = tuple(jnp.asarray(a[seeds] if explicit.batched else
-                                    np.broadcast_to(a, (spec.n_runs, *a.shape)), dtype=dtype)
-                        for a in explicit.arrays)
-    else:
-        init, task = spec["init"], spec.task
-        output_basis, input_basis = (_task_bases(task) if init == "aligned"
-                                     else (np.eye(task.n_out), np.eye(task.n_in)))
-        weights = _initialise_batch(
-            spec.seed_keys[seeds], jnp.asarray(spec.per_run("init_scale"), dtype),
-            jnp.asarray(spec.per_run("lam"), dtype), jnp.asarray(output_basis, dtype),
-            jnp.asarray(input_basis, dtype), name=init, shapes=shapes)
-    if not spec["bias"]:
-        return weights
-    return tuple(w if w.shape[-1] == shape[1] + 1 else
-                 jnp.concatenate([w, jnp.zeros((*w.shape[:-1], 1), w.dtype)], axis=-1)
-                 for w, shape in zip(weights, shapes))
+        weights = []
+        for array, shape in zip(explicit.arrays, shapes):
+            array = (array[seeds] if explicit.batched
+                     else np.broadcast_to(array, (len(runs), *array.shape)))
+            if spec["bias"] and array.shape[-1] == shape[1]:
+                array = np.concatenate([array, np.zeros((*array.shape[:-1], 1))], axis=-1)
+            weights.append(jnp.asarray(array.astype(dtype)))
+        return tuple(weights), _seed_keys(keys, jnp.asarray(seeds))
+    init, task = spec["init"], spec.task
+    output_basis, input_basis = (_task_bases(task) if init == "aligned"
+                                 else (np.eye(task.n_out), np.eye(task.n_in)))
+    return _draw_starts(keys, jnp.asarray(seeds), jnp.asarray(spec.per_run("init_scale")[runs]
+                                                                .astype(dtype)),
+                        jnp.asarray(spec.per_run("lam")[runs].astype(dtype)),
+                        jnp.asarray(output_basis.astype(dtype)),
+                        jnp.asarray(input_basis.astype(dtype)), name=init, shapes=shapes,
+                        bias=spec["bias"])
 
 
 # ----------------------------------------------------------------------------- memory
@@ -194,13 +217,15 @@ def _progress_bar(total_steps: int, *, show: bool):
 
 
 def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backend: str,
-            dtype, n_devices: int, progress: bool = False):
-    """Run the core over ``n_devices`` devices (runs padded with copies of run 0), in one or
-    more compiled calls (`segment_lengths`) that continue from each other's final state. The
-    next call is queued before the previous one's records are read, so the device never waits
-    for the host.
+            tile: int, n_devices: int, n_runs: int, progress: bool = False):
+    """Run the core over ``n_devices`` devices, in one or more compiled calls
+    (`segment_lengths`) that continue from each other's final state. The next call is queued
+    before the previous one's records are read, so the device never waits for the host.
 
     Args:
+        states: the runs' states, padded to a whole number of ``tile · n_devices`` runs (the
+            padding is dropped from the results).
+        n_runs: the runs before padding.
         progress: show a `tqdm` bar on stderr, in integration steps and updated after each
             compiled call, when the run takes more than one call (its rate and ETA).
 
@@ -208,15 +233,8 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
         (records, final weights, summary): numpy arrays with the run axis first; the
         summary's ``stable`` requires the final loss not above the run's initial loss.
     """
-    n_runs = jax.tree.leaves(states.weights)[0].shape[0]
-    largest_layer = max(leaf[0].size for leaf in states.weights)
-    tile = _core.tile_size(backend, dtype, jax.default_backend(), -(-n_runs // n_devices),
-                           largest_layer)
-    unit = tile * n_devices
-    padded = -(-n_runs // unit) * unit
-    if padded != n_runs:
-        index = jnp.concatenate([jnp.arange(n_runs), jnp.zeros(padded - n_runs, int)])
-        states = jax.tree.map(lambda leaf: leaf[index], states)
+    padded = jax.tree.leaves(states.weights)[0].shape[0]
+    dtype = states.weights[0].dtype
 
     def trim(leaf):
         return np.asarray(leaf)[:n_runs]
@@ -224,7 +242,8 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
     lengths = segment_lengths(config.n_records, config.record_every, n_runs, states.weights)
     bar = _progress_bar(config.n_records * config.record_every,
                         show=progress and len(lengths) > 1)
-    parts, summaries, reference, start = [], [], None, 0
+    parts, summaries, start = [], [], 0
+    reference = jnp.asarray(np.full(padded, np.nan, dtype))  # the first call's own loss
 
     def collect(output, length):
         records, _, summary = output
@@ -236,15 +255,15 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
 
     try:  # Ctrl-C while compiling or waiting: one line, not JAX's internal traceback
         queued = None
-        for length in lengths:
+        for index, length in enumerate(lengths):
             phases = (None if config.phases is None
                       else _phases_within(config.phases, start, length))
             output = _core.run_batch(
-                states, objective, reference,
+                states, objective, reference, index == len(lengths) - 1,
                 config=config._replace(n_records=length, phases=phases),
                 backend=backend, tile=tile, n_devices=n_devices)
             states, start = output[1], start + length
-            reference = output[2]["initial_loss"] if reference is None else reference
+            reference = output[2]["initial_loss"] if index == 0 else reference
             if queued is not None:
                 collect(*queued)
             queued = (output, length)
@@ -270,17 +289,23 @@ def run(spec: RunSpec) -> Trajectory:
         SimulationDiverged: a run diverged and the spec's ``throw`` is True.
     """
     check_memory(spec)
-    weights = initial_weights(spec)
+    n_runs, n_devices = spec.n_runs, spec["devices"]
+    largest_layer = max(rows * (columns + int(spec["bias"])) for rows, columns in spec.shapes)
+    tile = _core.tile_size(spec.backend, spec.dtype, jax.default_backend(),
+                           -(-n_runs // n_devices), largest_layer)
+    unit = tile * n_devices
+    runs = np.arange(-(-n_runs // unit) * unit)
+    runs[n_runs:] = 0  # padding repeats run 0; its results are dropped
+    weights, seed_keys = starts(spec, runs)
     stepper, objective = spec.stepper, spec.objective
-    sizes = spec.step_sizes
-    step_size = spec.per_run(spec.step_option) if sizes is not None else np.zeros(spec.n_runs)
-    stepper_states = jax.vmap(stepper.init)(weights, jnp.asarray(step_size, spec.dtype))
+    sizes = (spec.per_run(spec.step_option)[runs] if spec.step_sizes is not None
+             else np.zeros(len(runs)))
+    stepper_states = jax.vmap(stepper.init)(weights, jnp.asarray(sizes.astype(spec.dtype)))
     keys = None
     if objective.stochastic:
-        keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(spec.seed_keys[spec.seed_index()])
-    config = spec.core_config()
+        keys = jax.vmap(lambda k: jax.random.fold_in(k, 1))(seed_keys)
     records, _, summary = execute(_core.TrainState(weights, stepper_states, keys), objective,
-                                  config, spec.backend, spec.dtype, spec["devices"],
+                                  spec.core_config(), spec.backend, tile, n_devices, n_runs,
                                   progress=spec["progress"])
     return to_trajectory(spec, records, summary)
 

@@ -66,5 +66,5 @@ def initial_weights(*args, **arguments) -> tuple:
         ValueError, TypeError: bad arguments, as `simulate` names them.
     """
     spec = _spec.RunSpec.build("initial_weights", *args, **arguments)
-    return tuple(np.asarray(w).reshape(*spec.batch_shape, *w.shape[1:])
-                 for w in _runs.initial_weights(spec))
+    weights, _ = _runs.starts(spec)
+    return tuple(np.asarray(w).reshape(*spec.batch_shape, *w.shape[1:]) for w in weights)

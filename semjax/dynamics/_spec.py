@@ -529,7 +529,7 @@ class RunSpec:
 
     def validate(self) -> None:
         """Build every derived part once, so that contradictions raise now, not mid-run."""
-        self.axes  # noqa: B018
+        self.axis_sizes  # noqa: B018
         if self.entry in RUNS:
             self.stepper  # noqa: B018
             self.timeline  # noqa: B018
@@ -584,27 +584,34 @@ class RunSpec:
         return self.values.get(self.step_option)
 
     @functools.cached_property
-    def axes(self) -> tuple[tuple[str, np.ndarray], ...]:
-        """The batch axes of the result, outermost first, with their coordinates: the traced
-        options given as sequences (in the order of `OPTIONS`), then "seed"."""
-        axes = []
-        for option in options(self.entry):
-            value = self.values[option.name]
-            if option.axis and value is not None and value.is_axis:
-                axes.append((option.axis, value.values))
-        init = self.values["init"]
+    def axis_sizes(self) -> tuple[tuple[str, int], ...]:
+        """The batch axes of the result, outermost first, with their sizes: the traced options
+        given as sequences (in the order of `OPTIONS`), then "seed" (for explicit weights,
+        only when they carry a run axis)."""
+        sizes = [(option.axis, len(self.values[option.name].values))
+                 for option in options(self.entry)
+                 if option.axis and self.values[option.name] is not None
+                 and self.values[option.name].is_axis]
+        init, keys = self.values["init"], self.values["keys"]
         if isinstance(init, ExplicitWeights):
             if init.batched:
-                axes.append(("seed", np.arange(init.arrays[0].shape[0])))
+                sizes.append(("seed", init.arrays[0].shape[0]))
         else:
-            keys = self.values["keys"]
-            axes.append(("seed", np.arange(len(keys) if keys is not None
-                                           else self.values["n_seeds"] or 1)))
-        return tuple(axes)
+            sizes.append(("seed", len(keys) if keys is not None else self.values["n_seeds"] or 1))
+        return tuple(sizes)
+
+    @property
+    def axes(self) -> tuple[tuple[str, np.ndarray], ...]:
+        """`axis_sizes` with each axis's coordinates (the traced values; seed indices)."""
+        coordinates = {option.axis: self.values[option.name].values
+                       for option in options(self.entry)
+                       if option.axis and self.values[option.name] is not None}
+        return tuple((name, coordinates[name] if name in coordinates else np.arange(size))
+                     for name, size in self.axis_sizes)
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
-        return tuple(len(values) for _, values in self.axes)
+        return tuple(size for _, size in self.axis_sizes)
 
     @property
     def n_runs(self) -> int:
@@ -634,12 +641,12 @@ class RunSpec:
 
     def seed_index(self) -> np.ndarray:
         """The seed of every run (0 for explicit weights without a run axis)."""
-        if not any(name == "seed" for name, _ in self.axes):
+        if not any(name == "seed" for name, _ in self.axis_sizes):
             return np.zeros(self.n_runs, dtype=int)
         return self._index("seed")
 
     def _index(self, axis: str) -> np.ndarray:
-        names = [name for name, _ in self.axes]
+        names = [name for name, _ in self.axis_sizes]
         return np.unravel_index(np.arange(self.n_runs), self.batch_shape)[names.index(axis)]
 
     # -- how it steps
@@ -782,25 +789,14 @@ class RunSpec:
             ValueError: a read-out that fails on the weights or returns anything but one
                 array of numbers (``weights``: one per layer).
         """
-        widths = [(rows, columns + int(self.values["bias"])) for rows, columns in self.shapes]
-        weights = tuple(jax.ShapeDtypeStruct(shape, self.dtype) for shape in widths)
-        observe = _core.observe if self.schedule is None else _core.observe_schedule
-        shapes = {}
-        for readout in self.readouts:
-            try:
-                shape = jax.eval_shape(functools.partial(observe, readouts=(readout,)),
-                                       weights, self.objective)[readout.name]
-            except Exception as error:
-                raise ValueError(f"record: the read-out {readout.name!r} failed on this "
-                                 f"network's weights {widths}: {type(error).__name__}: "
-                                 f"{error}") from None
-            if readout.name != "weights" and not isinstance(shape, jax.ShapeDtypeStruct):
-                raise ValueError(f"record: the read-out {readout.name!r} must return one array; "
-                                 f"it returns {jax.tree.structure(shape)}.")
-            if not all(jnp.issubdtype(leaf.dtype, jnp.number) for leaf in jax.tree.leaves(shape)):
-                raise ValueError(f"record: the read-out {readout.name!r} must return numbers.")
-            shapes[readout.name] = shape
-        return shapes
+        widths = tuple((rows, columns + int(self.values["bias"]))
+                       for rows, columns in self.shapes)
+        leaves, structure = jax.tree.flatten(self.objective)
+        objective = (structure, tuple((np.shape(leaf), np.dtype(leaf.dtype).name)
+                                      for leaf in leaves))
+        return {readout.name: _record_shape(readout, widths, np.dtype(self.dtype).name,
+                                            objective, self.schedule is not None)
+                for readout in self.readouts}
 
     def core_config(self) -> _core.CoreConfig:
         record_every, n_records, phases = self.timeline
@@ -847,6 +843,29 @@ class RunSpec:
                                 "durations": [float(d) for d in schedule.durations],
                                 "task_s": [task.s.tolist() for task in schedule.tasks]}
         return info
+
+
+@functools.lru_cache(maxsize=256)
+def _record_shape(readout, widths: tuple, dtype: str, objective: tuple, schedule: bool):
+    """`RunSpec.record_shapes` of one read-out, for weights of ``widths`` and an objective
+    given by its tree structure and leaf shapes (cached: a call costs a trace)."""
+    weights = tuple(jax.ShapeDtypeStruct(shape, dtype) for shape in widths)
+    structure, leaves = objective
+    abstract = jax.tree.unflatten(structure, [jax.ShapeDtypeStruct(shape, leaf_dtype)
+                                              for shape, leaf_dtype in leaves])
+    observe = _core.observe_schedule if schedule else _core.observe
+    try:
+        shape = jax.eval_shape(functools.partial(observe, readouts=(readout,)), weights,
+                               abstract)[readout.name]
+    except Exception as error:
+        raise ValueError(f"record: the read-out {readout.name!r} failed on this network's "
+                         f"weights {list(widths)}: {type(error).__name__}: {error}") from None
+    if readout.name != "weights" and not isinstance(shape, jax.ShapeDtypeStruct):
+        raise ValueError(f"record: the read-out {readout.name!r} must return one array; it "
+                         f"returns {jax.tree.structure(shape)}.")
+    if not all(jnp.issubdtype(leaf.dtype, jnp.number) for leaf in jax.tree.leaves(shape)):
+        raise ValueError(f"record: the read-out {readout.name!r} must return numbers.")
+    return shape
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,0 +1,90 @@
+"""Put the measured tables into README.md, from the benchmarks' JSON (so they cannot drift).
+
+    python benchmarks/readme_tables.py [--check]
+
+Each table sits between ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->`` in README.md and is
+rewritten from ``benchmarks/results/NAME.json``; ``--check`` only reports whether README.md is
+up to date with the JSON (exit status 1 when not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+README = HERE.parent / "README.md"
+
+LABELS = {"seed32": "seed problem, float32", "seed64": "seed problem, float64",
+          "rumelhart32": "Rumelhart, hidden 32", "rumelhart256": "Rumelhart, hidden 256",
+          "large": "1,024 items, hidden 1,024"}
+
+
+def core_speed(data: dict) -> str:
+    """The table of `benchmarks/core_speed.py`: per problem, semjax's median time and runs per
+    second with the ratios of rates to each baseline (median [range] of the interleaved
+    repeats), and the targets with their verdicts."""
+    old = data["old_commit"]
+    lines = ["| problem | runs | semjax s (median [range]) | × " + old + " | × torch bmm | "
+             "× numpy batched | × seed loop | first call s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, rows in data["results"].items():
+        mine = rows.get("semjax")
+        if mine is None:
+            continue
+        ratios = [f"{mine['x_vs'][other]:.2f}" if other in mine["x_vs"] else "—"
+                  for other in (old, "torch bmm", "numpy batched", "seed loop")]
+        if name == "large" and "fraction_of_peak" in mine:
+            ratios[1] = f"{100 * mine['fraction_of_peak']:.0f} % of the jnp.dot peak"
+        lines.append(f"| {LABELS.get(name, name)} | {mine['runs']:,} | {mine['median_s']:.3f} "
+                     f"[{mine['min_s']:.3f}–{mine['max_s']:.3f}] | " + " | ".join(ratios)
+                     + f" | {mine['first_call_s']:.2f} |")
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    for verdict in data["targets"]:
+        value = verdict["measured"]
+        shown = (f"{100 * value:.0f} %" if "peak" in verdict["target"]
+                 else f"{value:.2f} s" if "first call" in verdict["target"]
+                 else f"{value:.2f}×")
+        lines.append(f"| {LABELS.get(verdict['problem'], verdict['problem'])}: "
+                     f"{verdict['target']} | {shown} | {'yes' if verdict['met'] else 'no'} |")
+    machine = data["machine"]
+    lines += ["", f"({machine['cpu_count']} cores, {machine['platform']}, jax "
+              f"{machine['jax']}; {data['repeats']} interleaved repeats per candidate"
+              f"{', --quick' if data['quick'] else ''}.)"]
+    return "\n".join(lines)
+
+
+TABLES = {"core_speed": core_speed}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="report staleness, write nothing")
+    arguments = parser.parse_args()
+    text = README.read_text()
+    updated = text
+    for name, render in TABLES.items():
+        source = HERE / "results" / f"{name}.json"
+        pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        if not pattern.search(updated):
+            print(f"README.md has no <!-- {name}:begin/end --> markers", file=sys.stderr)
+            return 1
+        if not source.exists():
+            print(f"{source} is missing: run python benchmarks/{name}.py", file=sys.stderr)
+            return 1
+        table = render(json.loads(source.read_text()))
+        updated = pattern.sub(lambda match: match.group(1) + table + match.group(2), updated)
+    if arguments.check:
+        stale = updated != text
+        print("README.md is " + ("out of date" if stale else "up to date"))
+        return int(stale)
+    README.write_text(updated)
+    print("README.md updated")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
