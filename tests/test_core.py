@@ -78,7 +78,9 @@ def test_a_task_is_validated_when_it_is_built(kwargs, match):
 
 SHARDED_SCRIPT = textwrap.dedent('''
     import os
-    os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
+    # 4 emulated devices, compiled at the suite's optimisation level (conftest)
+    os.environ["XLA_FLAGS"] = ("--xla_force_host_platform_device_count=4 "
+                               + os.environ.get("XLA_FLAGS", ""))
     import jax
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp, numpy as np, optax
