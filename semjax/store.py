@@ -3,10 +3,11 @@
 A store is a folder holding
 
 - ``manifest.json``: the sweep's full configuration (a fingerprint of the task's arrays,
-  every argument, the semjax/JAX/numpy versions, the chunk size and count), written once
-  when the store is created;
-- ``chunk_<k>.npz``: the k-th chunk of seeds, a compressed `semjax.Trajectory` file, and
-  ``chunk_<k>.json``, its record: the seeds it holds, its size and SHA-256 checksum;
+  every argument, the semjax/JAX/numpy versions, the chunk size and count) and the store's
+  fingerprint, the SHA-256 of that configuration, written once when the store is created;
+- ``chunk_<k>.npz``: the k-th chunk of seeds, a compressed `semjax.Trajectory` file whose
+  ``info["store_chunk"]`` names the store's fingerprint, the chunk's index and its seeds, and
+  ``chunk_<k>.json``, its record: the same three, and the file's size and SHA-256 checksum;
 - ``lock`` (and ``lock.process<p>`` for process p of a `jax.distributed` sweep): the files an
   exclusive ``fcntl.flock`` is held on while a process writes.
 
@@ -16,10 +17,17 @@ as finished only once its record, written the same way after the chunk, is in pl
 at any moment leaves either the old state or the new one, never a half-written file that is
 trusted. No file is rewritten by two writers: the manifest is written once and each chunk by
 the one process that computes it, so the processes of a distributed sweep share a store
-without sharing a lock. On resume a missing, truncated or corrupted chunk (checksum mismatch,
-unreadable) is reported with a `StoreWarning` naming the file and recomputed; a configuration
-that differs from the manifest's in any setting is refused with a ``ValueError`` naming each
-setting.
+without sharing a lock.
+
+A chunk proves which sweep and which seeds it holds: its record and its own content (covered
+by the checksum) must both name this store's fingerprint, its index k and the seeds of chunk
+k, and the record must name the file found at ``chunk_<k>.npz``. So a chunk that is missing,
+truncated, corrupted, unreadable, swapped with another chunk (with or without its record), or
+copied in from another sweep (another key, dt, task, ...) is never used: on resume it is
+reported with a `StoreWarning` naming the file and why, and recomputed; `load` refuses it with
+a ``ValueError`` naming the file. An edited manifest no longer matches its fingerprint and is
+refused; a configuration that differs from the manifest's in any setting is refused with a
+``ValueError`` naming each setting.
 
 A grid sweep (`semjax.sweep` with ``over``) keeps one store per configuration of its outer
 grid, in subfolders, and ``grid.json`` listing the grid's axes and subfolders.
@@ -46,7 +54,7 @@ from pathlib import Path
 
 import numpy as np
 
-from semjax.trajectory import Trajectory, _map_field
+from semjax.trajectory import Trajectory, _freeze, _map_field
 
 try:  # POSIX; elsewhere the store works without the lock
     import fcntl
@@ -58,7 +66,8 @@ GRID = "grid.json"
 GRID_FORMAT_NAME = "semjax.SweepGrid"
 LOCK = "lock"
 FORMAT_NAME = "semjax.ResultStore"
-FORMAT_VERSION = 3  # 3: the manifest holds the run specification's normalised options
+FORMAT_VERSION = 4  # 3: the manifest holds the run specification's normalised options;
+# 4: the store's fingerprint, and chunks that name it, their index and their seeds
 _CHUNK = re.compile(r"chunk_(\d+)\.npz")
 _RECORD = re.compile(r"chunk_(\d+)\.json")
 
@@ -105,6 +114,11 @@ def _atomic_write(path: Path, write: Callable[[str], None], prefix: str) -> None
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def config_fingerprint(config: Mapping) -> str:
+    """The SHA-256 of a store's configuration in canonical JSON: the store's identity."""
+    return _sha256(json.dumps(jsonable(dict(config)), sort_keys=True).encode())
 
 
 def jsonable(value):
@@ -202,7 +216,13 @@ def _read_manifest(folder: Path) -> dict | None:
     if manifest.get("version") != FORMAT_VERSION:
         raise ValueError(f"{os.fspath(path)!r} has store format version "
                          f"{manifest.get('version')!r}; this semjax reads version "
-                         f"{FORMAT_VERSION}.")
+                         f"{FORMAT_VERSION}. Run the sweep again with overwrite=True (or into "
+                         "another folder) to recompute it.")
+    if manifest.get("fingerprint") != config_fingerprint(manifest["config"]):
+        raise ValueError(f"{os.fspath(path)!r} was changed after it was written (its settings "
+                         "no longer match its fingerprint), so its chunks cannot be trusted. "
+                         "Pass overwrite=True to start a new store there, or use another "
+                         "folder.")
     return manifest
 
 
@@ -220,13 +240,14 @@ def _read_record(path: Path) -> dict | None:
         record = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
-    keys = ("file", "start", "stop", "bytes", "sha256")
+    keys = ("store", "chunk", "file", "start", "stop", "bytes", "sha256")
     return record if isinstance(record, dict) and all(k in record for k in keys) else None
 
 
 def records(folder) -> dict[int, dict]:
-    """The finished chunks of the store in ``folder``: chunk index → its record (file name,
-    seeds ``start:stop``, size and SHA-256 checksum of the chunk file)."""
+    """The chunk records in ``folder``: chunk index → its record (the store's fingerprint, the
+    chunk's index, file name, seeds ``start:stop``, size and SHA-256 checksum of the chunk
+    file), as found, unchecked."""
     found = {}
     for path in Path(folder).glob("chunk_*.json"):
         match = _RECORD.fullmatch(path.name)
@@ -317,7 +338,8 @@ class ResultStore:
                         path.unlink()
             resumed = check(folder, config)
             manifest = _read_manifest(folder) if resumed else {
-                "format": FORMAT_NAME, "version": FORMAT_VERSION, "config": config}
+                "format": FORMAT_NAME, "version": FORMAT_VERSION, "config": config,
+                "fingerprint": config_fingerprint(config)}
             store = cls(folder, manifest, lock_file, resumed, process_index)
             if not resumed:
                 store._write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
@@ -343,10 +365,12 @@ class ResultStore:
         return int(self.manifest["config"]["n_chunks"])
 
     def recorded(self) -> list[int]:
-        """Chunks with a record whose file is there with the recorded size (the cheap check;
-        `read_chunk` verifies the checksum)."""
+        """Chunks whose record is this store's, for that chunk, and whose file is there with
+        the recorded size (the cheap check; `read_chunk` verifies checksum and content)."""
         found = []
         for chunk, record in records(self.folder).items():
+            if _record_problem(self.manifest, chunk, record) is not None:
+                continue
             try:
                 if (self.folder / record["file"]).stat().st_size == record["bytes"]:
                     found.append(chunk)
@@ -355,38 +379,104 @@ class ResultStore:
         return found
 
     def read_chunk(self, chunk: int) -> Trajectory | None:
-        """The k-th chunk, verified against its checksum; None, with a `StoreWarning` naming
-        the file, when it is missing, truncated, corrupted or unreadable (recompute it)."""
+        """The k-th chunk, verified (`_verified_chunk`); None when it is not finished, and None
+        with a `StoreWarning` naming the file and the reason when it is there but cannot be
+        trusted (recompute it)."""
         record_path = _record_path(self.folder, chunk)
-        record = _read_record(record_path)
-        if record is None:
+        if _read_record(record_path) is None and not record_path.exists():
             return None
-        path = self.folder / record["file"]
-        problem = _verify(path, record)
+        part, problem = _verified_chunk(self.folder, self.manifest, chunk)
         if problem is None:
-            try:
-                return Trajectory.load(path)
-            except (ValueError, OSError) as error:
-                problem = f"unreadable ({error})"
-        warnings.warn(f"{os.fspath(path)!r} is {problem}; recomputing that chunk.",
-                      StoreWarning, stacklevel=3)
+            return part
+        warnings.warn(f"{os.fspath(self.folder / _chunk_name(chunk))!r} {problem}; "
+                      "recomputing that chunk.", StoreWarning, stacklevel=3)
         with contextlib.suppress(FileNotFoundError):
             record_path.unlink()
         return None
 
     def write_chunk(self, chunk: int, part: Trajectory, start: int, stop: int) -> None:
-        """Save the k-th chunk (seeds ``start:stop``) atomically, then its record (checksum):
-        the chunk counts as finished once its record is in place."""
-        path = self.folder / f"chunk_{chunk}.npz"
-        self._write(path, part.save)
+        """Save the k-th chunk (seeds ``start:stop``) atomically, naming this store and its
+        seeds in its own content, then its record (the same, and the checksum): the chunk
+        counts as finished once its record is in place."""
+        identity = _chunk_identity(self.manifest, chunk)
+        if (identity["start"], identity["stop"]) != (int(start), int(stop)):
+            raise ValueError(f"chunk {chunk} holds seeds {identity['start']}:{identity['stop']}"
+                             f", not {start}:{stop}.")
+        path = self.folder / _chunk_name(chunk)
+        labelled = part.replace(info_items=_freeze(part.info | {CHUNK_INFO: identity}))
+        self._write(path, labelled.save)
         data = path.read_bytes()
-        record = {"file": path.name, "start": int(start), "stop": int(stop),
-                  "bytes": len(data), "sha256": _sha256(data)}
+        record = identity | {"file": path.name, "bytes": len(data), "sha256": _sha256(data)}
         self._write(_record_path(self.folder, chunk), json.dumps(record, sort_keys=True))
 
     def _write(self, path: Path, content) -> None:
         write = content if callable(content) else (lambda p: Path(p).write_text(content))
         _atomic_write(path, write, _temporary_prefix(self.process_index))
+
+
+CHUNK_INFO = "store_chunk"  # the key of a chunk's identity in its Trajectory's info
+
+
+def _chunk_name(chunk: int) -> str:
+    return f"chunk_{chunk}.npz"
+
+
+def _chunk_identity(manifest: Mapping, chunk: int) -> dict:
+    """What chunk k of this store must say of itself: the store's fingerprint, k, its seeds."""
+    config = manifest["config"]
+    n_seeds, chunk_size = int(config["n_seeds"]), int(config["chunk_size"])
+    return {"store": manifest["fingerprint"], "chunk": int(chunk),
+            "start": chunk * chunk_size, "stop": min(n_seeds, (chunk + 1) * chunk_size)}
+
+
+def _identity_problem(found: Mapping, expected: Mapping, whose: str) -> str | None:
+    """Why a chunk's identity, as ``whose`` (its record, its content) gives it, is not the
+    expected one, or None."""
+    if found.get("store") != expected["store"]:
+        return (f"belongs to another sweep ({whose} names the store fingerprint "
+                f"{str(found.get('store'))[:12]}..., this store's is {expected['store'][:12]}...)")
+    if (found.get("chunk"), found.get("start"), found.get("stop")) != (
+            expected["chunk"], expected["start"], expected["stop"]):
+        return (f"holds another chunk ({whose} names chunk {found.get('chunk')!r}, seeds "
+                f"{found.get('start')!r}:{found.get('stop')!r}; this is chunk "
+                f"{expected['chunk']}, seeds {expected['start']}:{expected['stop']})")
+    return None
+
+
+def _record_problem(manifest: Mapping, chunk: int, record: Mapping) -> str | None:
+    """Why chunk k's record is not this store's record of chunk k, or None."""
+    problem = _identity_problem(record, _chunk_identity(manifest, chunk), "its record")
+    if problem is None and record["file"] != _chunk_name(chunk):
+        problem = f"holds another chunk (its record names the file {record['file']!r})"
+    return problem
+
+
+def _verified_chunk(folder: Path, manifest: Mapping, chunk: int
+                    ) -> tuple[Trajectory | None, str | None]:
+    """Chunk k and None, or None and why it cannot be used: no (readable) record; a record
+    that is not this store's record of chunk k; a file that is missing, of another size or
+    checksum, or unreadable; content that does not name this store, k and k's seeds. The
+    chunk is returned without its identity in ``info``."""
+    record = _read_record(_record_path(folder, chunk))
+    if record is None:
+        return None, "is not finished (no readable record)"
+    problem = _record_problem(manifest, chunk, record)
+    path = folder / _chunk_name(chunk)
+    if problem is None:
+        problem = _verify(path, record)
+        problem = None if problem is None else f"is {problem}"
+    if problem is None:
+        try:
+            part = Trajectory.load(path)
+        except (ValueError, OSError) as error:
+            return None, f"is unreadable ({error})"
+        info = part.info
+        problem = _identity_problem(info.get(CHUNK_INFO) or {},
+                                    _chunk_identity(manifest, chunk), "its content")
+        if problem is None:
+            del info[CHUNK_INFO]
+            return part.replace(info_items=_freeze(info)), None
+    return None, problem
 
 
 def _verify(path: Path, entry: Mapping) -> str | None:
@@ -398,9 +488,9 @@ def _verify(path: Path, entry: Mapping) -> str | None:
     except OSError as error:
         return f"unreadable ({error})"
     if len(data) != entry["bytes"]:
-        return f"truncated or changed ({len(data)} bytes; the manifest records {entry['bytes']})"
+        return f"truncated or changed ({len(data)} bytes; its record says {entry['bytes']})"
     if _sha256(data) != entry["sha256"]:
-        return "corrupted (its SHA-256 checksum does not match the manifest's)"
+        return "corrupted (its SHA-256 checksum is not the one its record holds)"
     return None
 
 
@@ -452,6 +542,12 @@ def write_grid(folder, axes, labels, folders) -> None:
             "configurations": [{"labels": jsonable(label), "folder": Path(path).name}
                                for label, path in zip(labels, folders)]}
     text = json.dumps(grid, indent=1, sort_keys=True)
+    for leftover in folder.glob(f"{_temporary_prefix(0)}{GRID}.*.tmp"):  # of a killed run
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+    with contextlib.suppress(OSError):
+        if (folder / GRID).read_text() == text:
+            return  # a resume rewrites nothing
     _atomic_write(folder / GRID, lambda p: Path(p).write_text(text), _temporary_prefix(0))
 
 
@@ -523,16 +619,14 @@ def load(folder, seeds=None, **indices) -> Trajectory:
         if group.size == 0:
             continue
         chunk = int(chunks[group[0]])
-        record = finished.get(chunk)
-        path = folder / f"chunk_{chunk}.npz"
-        if record is None:
+        path = folder / _chunk_name(chunk)
+        if chunk not in finished:
             raise ValueError(f"{os.fspath(path)!r} (seeds {chunk * chunk_size}...) is not "
                              "finished: resume the sweep to compute it.")
-        problem = _verify(folder / record["file"], record)
+        part, problem = _verified_chunk(folder, manifest, chunk)
         if problem is not None:
-            raise ValueError(f"{os.fspath(path)!r} is {problem}: resume the sweep to "
-                             "recompute it.")
-        part = Trajectory.load(path)
+            raise ValueError(f"{os.fspath(path)!r} {problem}: resume the sweep to recompute "
+                             "it.")
         for axis, index in indices.items():  # one axis at a time: an outer selection
             part = part.select(**{axis: index if isinstance(index, (int, np.integer, slice))
                                   else np.asarray(index, dtype=int)})

@@ -153,9 +153,13 @@ def sweep(task=None, /, **arguments) -> Trajectory:
                disable=not settings["progress"])
     state = _Progress(bar, total=n_chunks * len(specs))
     try:
-        if checkpoint_dir is not None and axes and jax.process_index() == 0:
-            store.write_grid(checkpoint_dir, [(name, coordinates) for name, coordinates, _
-                                              in axes], labels, folders)
+        if checkpoint_dir is not None and axes:
+            if not settings["overwrite"]:  # a refused resume changes nothing, grid.json included
+                for spec, folder in zip(specs, folders):
+                    store.check(folder, _store_config(spec, settings))
+            if jax.process_index() == 0:
+                store.write_grid(checkpoint_dir, [(name, coordinates) for name, coordinates, _
+                                                  in axes], labels, folders)
         parts = [_run_configuration(spec, settings, folder, state)
                  for spec, folder in zip(specs, folders)]
     except KeyboardInterrupt:
@@ -208,12 +212,7 @@ def plan(task=None, /, **arguments) -> SweepPlan:
     own, run_arguments = {}, {}
     for name, value in arguments.items():
         (own if name in _OWN else run_arguments)[name] = value
-    settings = {}
-    for option in SWEEP_OPTIONS:
-        value = own.get(option.name, option.default)
-        if value is REQUIRED:
-            raise TypeError(f"sweep() missing required argument {option.name!r}.")
-        settings[option.name] = option.check(value, settings)
+    settings = _spec.check_values("sweep", SWEEP_OPTIONS, own)
     for name in ("keys", "throw", "progress"):
         if name in run_arguments:
             raise ValueError(f"sweep sets {name} itself for each run; pass key= and n_seeds= "
@@ -365,6 +364,19 @@ def manifest(spec: RunSpec) -> dict:
     return config | store.fingerprint(spec.schedule or spec.task, "task")
 
 
+def _store_config(spec: RunSpec, settings: Mapping) -> dict:
+    """A configuration's store manifest: `manifest` of its spec, the seeds (count, chunking,
+    key), the JAX precision and the package versions."""
+    n_seeds, chunk_size, key = settings["n_seeds"], settings["chunk_size"], settings["key"]
+    config = manifest(spec) | {
+        "n_seeds": n_seeds, "chunk_size": chunk_size,
+        "n_chunks": math.ceil(n_seeds / chunk_size),
+        "key": np.asarray(jax.random.key_data(key)).tolist(),
+        "key_impl": str(jax.random.key_impl(key)),
+        "jax_enable_x64": bool(jax.config.jax_enable_x64)}
+    return config | {f"version.{name}": value for name, value in store.versions().items()}
+
+
 def _folder_name(labels: Mapping) -> str:
     """A configuration's subfolder, e.g. ``hidden=8,method=rk4``."""
     text = ",".join(f"{name}={label}" for name, label in labels.items())
@@ -404,13 +416,7 @@ def _run_configuration(spec: RunSpec, settings: dict, folder, state: _Progress) 
     spec = spec.replace(throw=False, progress=False)
     results = None
     if folder is not None:
-        config = manifest(spec) | {
-            "n_seeds": n_seeds, "chunk_size": chunk_size, "n_chunks": n_chunks,
-            "key": np.asarray(jax.random.key_data(key)).tolist(),
-            "key_impl": str(jax.random.key_impl(key)),
-            "jax_enable_x64": bool(jax.config.jax_enable_x64)}
-        config |= {f"version.{name}": value for name, value in store.versions().items()}
-        results = _open_store(folder, config, settings["overwrite"])
+        results = _open_store(folder, _store_config(spec, settings), settings["overwrite"])
     try:
         found = set() if results is None else set(results.recorded())
         state.saved += len(found)

@@ -6,12 +6,15 @@ import functools
 import json
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -194,6 +197,156 @@ def test_a_chunk_copied_over_another_is_detected(small_store, seed_task):
     _equal(again, result)
 
 
+def _swap(a: Path, b: Path) -> None:
+    parked = a.with_name(a.name + ".parked")
+    a.rename(parked)
+    b.rename(a)
+    parked.rename(b)
+
+
+def _forge_record(folder: Path, chunk: int) -> None:
+    """Rewrite chunk k's record so that its size and checksum match the file now at k."""
+    path, record_path = folder / f"chunk_{chunk}.npz", folder / f"chunk_{chunk}.json"
+    record = json.loads(record_path.read_text())
+    data = path.read_bytes()
+    record |= {"bytes": len(data), "sha256": store._sha256(data)}
+    record_path.write_text(json.dumps(record, sort_keys=True))
+
+
+def _copy_in(source: Path, folder: Path, chunk: int, suffixes=(".npz", ".json")) -> None:
+    for suffix in suffixes:
+        name = f"chunk_{chunk}{suffix}"
+        (folder / name).write_bytes((source / name).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def foreign_stores(tmp_path_factory, seed_task):
+    """Stores of the same shape as small_store's from sweeps with another key and another dt."""
+    folder = tmp_path_factory.mktemp("foreign")
+    for name, change in (("key", dict(key=1)), ("dt", dict(dt=0.04))):
+        sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder / name,
+              progress=False, **(SMALL | change))
+    return {"key": folder / "key", "dt": folder / "dt"}
+
+
+TAMPERS = {  # name → (change to the store, what the message says)
+    "chunks and records swapped": (
+        lambda f, o: (_swap(f / "chunk_1.npz", f / "chunk_2.npz"),
+                      _swap(f / "chunk_1.json", f / "chunk_2.json")),
+        "chunk_1.npz' holds another chunk (its record names chunk 2, seeds 4:6"),
+    "records swapped": (lambda f, o: _swap(f / "chunk_1.json", f / "chunk_2.json"),
+                        "chunk_1.npz' holds another chunk (its record names chunk 2"),
+    "chunks swapped": (lambda f, o: _swap(f / "chunk_1.npz", f / "chunk_2.npz"),
+                       "chunk_1.npz' is"),
+    "chunk and record of another key": (lambda f, o: _copy_in(o["key"], f, 1),
+                                        "chunk_1.npz' belongs to another sweep (its record"),
+    "chunk and record of another dt": (lambda f, o: _copy_in(o["dt"], f, 1),
+                                       "chunk_1.npz' belongs to another sweep (its record"),
+    "chunk of another key, record forged": (
+        lambda f, o: (_copy_in(o["key"], f, 1, (".npz",)), _forge_record(f, 1)),
+        "chunk_1.npz' belongs to another sweep (its content names"),
+    "chunk moved, record forged": (
+        lambda f, o: ((f / "chunk_1.npz").write_bytes((f / "chunk_2.npz").read_bytes()),
+                      _forge_record(f, 1)),
+        "chunk_1.npz' holds another chunk (its content names chunk 2, seeds 4:6"),
+}
+
+
+@pytest.mark.parametrize("tamper", TAMPERS)
+def test_swapped_moved_and_foreign_chunks_are_refused_by_load_and_recomputed_on_resume(
+        small_store, foreign_stores, seed_task, tamper):
+    """Issue 18: a chunk proves which sweep and which seeds it holds, by its record and by its
+    own (checksummed) content."""
+    folder, result = small_store
+    change, message = TAMPERS[tamper]
+    change(folder, foreign_stores)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        store.load(folder)
+    with pytest.warns(StoreWarning, match=re.escape(message)):
+        again = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder,
+                      progress=False, **SMALL)
+    _equal(again, result)
+    loaded = store.load(folder)
+    _equal(loaded, result)
+    assert store.CHUNK_INFO not in loaded.info and store.CHUNK_INFO not in again.info
+
+
+def _random_tamper(folder: Path, foreign: dict, rng: random.Random) -> str:
+    """One random change to a store of 3 chunks: swaps, substitutes, truncations, flipped
+    bytes, deletions, forged records, an edited manifest. Returns its description."""
+    i, j = rng.sample(range(3), 2)
+    other = foreign[rng.choice(sorted(foreign))]
+    kind = rng.choice(["swap both", "swap records", "swap chunks", "foreign both",
+                       "foreign chunk", "foreign forged", "moved forged", "truncate",
+                       "flip chunk", "flip record", "delete chunk", "delete record",
+                       "edit manifest"])
+    chunk, record = folder / f"chunk_{i}.npz", folder / f"chunk_{i}.json"
+    if kind == "swap both":
+        _swap(chunk, folder / f"chunk_{j}.npz")
+        _swap(record, folder / f"chunk_{j}.json")
+    elif kind == "swap records":
+        _swap(record, folder / f"chunk_{j}.json")
+    elif kind == "swap chunks":
+        _swap(chunk, folder / f"chunk_{j}.npz")
+    elif kind == "foreign both":
+        _copy_in(other, folder, i)
+    elif kind == "foreign chunk":
+        _copy_in(other, folder, i, (".npz",))
+    elif kind == "foreign forged":
+        _copy_in(other, folder, i, (".npz",))
+        _forge_record(folder, i)
+    elif kind == "moved forged":
+        chunk.write_bytes((folder / f"chunk_{j}.npz").read_bytes())
+        _forge_record(folder, i)
+    elif kind == "truncate":
+        data = chunk.read_bytes()
+        chunk.write_bytes(data[:rng.randrange(len(data))])
+    elif kind in ("flip chunk", "flip record"):
+        target = chunk if kind == "flip chunk" else record
+        data = bytearray(target.read_bytes())
+        at = rng.randrange(len(data))
+        data[at] = rng.choice([b for b in b"0123456789abcdefxyz" if b != data[at]])
+        target.write_bytes(bytes(data))
+    elif kind == "delete chunk":
+        chunk.unlink()
+    elif kind == "delete record":
+        record.unlink()
+    else:
+        manifest = json.loads((folder / store.MANIFEST).read_text())
+        manifest["config"]["dt"] = 0.04
+        (folder / store.MANIFEST).write_text(json.dumps(manifest))
+    return f"{kind} (chunk {i}, {j})"
+
+
+def test_a_randomised_tamper_is_always_detected_and_nothing_wrong_is_loaded(
+        small_store, foreign_stores, seed_task, tmp_path):
+    """60 random tampers of a finished store: `store.load` refuses every one naming the file
+    (or the manifest), and a resume (every third trial) gives bitwise the untampered result."""
+    folder, result = small_store
+    rng = random.Random(18)
+    for trial in range(60):
+        copy = tmp_path / f"trial{trial}"
+        shutil.copytree(folder, copy)
+        what = _random_tamper(copy, foreign_stores, rng)
+        with pytest.raises(ValueError, match=r"chunk_\d\.npz'|manifest\.json'") as caught:
+            store.load(copy)
+        assert "resume the sweep" in str(caught.value) or "overwrite=True" in str(
+            caught.value), (what, caught.value)
+        if trial % 3:
+            continue
+        if what.startswith("edit manifest"):
+            with pytest.raises(ValueError, match="changed after it was written"):
+                sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=copy,
+                      progress=False, **SMALL)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StoreWarning)
+            again = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=copy,
+                          progress=False, **SMALL)
+        _equal(again, result)
+        _equal(store.load(copy), result)
+
+
 def _other_task():
     return Task(sigma_yx=2 * np.array(SEED_MATRIX, float), sigma_x=np.eye(4))
 
@@ -366,3 +519,32 @@ def test_trajectory_load_rejects_truncated_files_naming_them(tmp_path, seed_task
         with pytest.raises(ValueError, match="cut.npz' is not"):
             Trajectory.load(tmp_path / "cut.npz")
     assert Trajectory.load(tmp_path / "good.npz").modes.shape == (2, 3, 5, 4)
+
+
+def test_a_refused_resume_of_a_grid_changes_nothing_and_leftovers_are_cleaned(tmp_path,
+                                                                              seed_task):
+    """A grid store resumed with another setting is refused before any file is written
+    (grid.json included); a resume removes the temporary files a killed run left."""
+    arguments = {name: value for name, value in SMALL.items() if name != "hidden"}
+    arguments |= dict(n_seeds=2, chunk_size=2, progress=False, checkpoint_dir=tmp_path)
+    sweep(seed_task, over={"hidden": [3, 4]}, **arguments)
+    grid = tmp_path / store.GRID
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    stamp = grid.stat().st_mtime_ns
+    with pytest.raises(ValueError, match="dt: stored 0.05, now 0.1"):
+        sweep(seed_task, over={"hidden": [3, 4]}, **(arguments | {"dt": 0.1}))
+    after = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    assert after == before and grid.stat().st_mtime_ns == stamp
+    leftover = tmp_path / f".p0.{store.GRID}.abc.tmp"
+    leftover.write_text("{")
+    sweep(seed_task, over={"hidden": [3, 4]}, **arguments)
+    assert not leftover.exists() and grid.stat().st_mtime_ns == stamp
+
+
+def test_devices_do_not_change_the_stored_setting(small_store, seed_task):
+    """``devices`` changes how runs are spread, not the result, so a store written on all
+    devices resumes on one."""
+    folder, result = small_store
+    again = sweep(seed_task, n_seeds=6, chunk_size=2, checkpoint_dir=folder, progress=False,
+                  devices=1, **SMALL)
+    _equal(again, result)

@@ -517,12 +517,7 @@ class RunSpec:
         if unknown:
             raise TypeError(f"{entry}() got unexpected argument(s) {', '.join(unknown)}; it "
                             f"takes {', '.join(sorted(names))}.")
-        values = {}
-        for option in declared:
-            value = arguments.get(option.name, option.default)
-            if value is REQUIRED:
-                raise TypeError(f"{entry}() missing required argument {option.name!r}.")
-            values[option.name] = option.check(value, values)
+        values = check_values(entry, declared, arguments)
         spec = cls(entry, types.MappingProxyType(values))
         spec.validate()
         return spec
@@ -880,6 +875,23 @@ def _injected(factory: Callable) -> optax.GradientTransformation:
 
 
 # ----------------------------------------------------------------------------- entry points
+
+def check_values(caller: str, declared, arguments: Mapping) -> dict:
+    """Each declared option's value (given in ``arguments``, or its default), checked in
+    declaration order, so that a check may read the options checked before it.
+
+    Raises:
+        TypeError: a required option is missing (named, with ``caller``).
+        ValueError, TypeError: the option's own check.
+    """
+    values = {}
+    for option in declared:
+        value = arguments.get(option.name, option.default)
+        if value is REQUIRED:
+            raise TypeError(f"{caller}() missing required argument {option.name!r}.")
+        values[option.name] = option.check(value, values)
+    return values
+
 
 def signature(entry: str) -> inspect.Signature:
     """The signature of an entry point, from `OPTIONS`: the task positional, the rest keyword."""
