@@ -6,15 +6,35 @@ Every check runs on concrete (numpy) values before anything is traced, and raise
 
 from __future__ import annotations
 
+import functools
 import math
+import os
+import sys
+import warnings
 from collections.abc import Sequence
 
 import jax
 import numpy as np
 
 
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, attributed to the caller's first line outside semjax (so the warning points at the
+    user's call, however deep in semjax it is raised, and is shown once per calling line)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and (os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE)
+                                 or frame.f_code.co_filename.startswith("<frozen")
+                                 or frame.f_code.co_filename == functools.__file__):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level + 1)
+
+
 def describe(value) -> str:
-    """A short repr of a value for an error message."""
+    """A short repr of a value for an error message (an array by its shape and dtype)."""
+    if hasattr(value, "shape") and hasattr(value, "dtype") and np.size(value) > 4:
+        return f"an array of shape {tuple(np.shape(value))} ({value.dtype})"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

@@ -42,7 +42,7 @@ def _is_placeholder(value) -> bool:
 
 
 def _duration(index: int, value) -> float:
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (bool, np.bool_, str, bytes)):
         raise TypeError(f"the duration of phase {index} must be a real number; got {value!r}.")
     try:
         number = float(value)

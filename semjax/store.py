@@ -48,12 +48,12 @@ import math
 import os
 import re
 import tempfile
-import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
 
+from semjax import _validation
 from semjax.trajectory import Trajectory, _freeze, _map_field
 
 try:  # POSIX; elsewhere the store works without the lock
@@ -388,8 +388,8 @@ class ResultStore:
         part, problem = _verified_chunk(self.folder, self.manifest, chunk)
         if problem is None:
             return part
-        warnings.warn(f"{os.fspath(self.folder / _chunk_name(chunk))!r} {problem}; "
-                      "recomputing that chunk.", StoreWarning, stacklevel=3)
+        _validation.warn(f"{os.fspath(self.folder / _chunk_name(chunk))!r} {problem}; "
+                         "recomputing that chunk.", StoreWarning)
         with contextlib.suppress(FileNotFoundError):
             record_path.unlink()
         return None

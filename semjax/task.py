@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 from typing import NamedTuple
 
 import jax
@@ -157,6 +158,14 @@ class Task:
                 and the seed's).
         """
         _validation.choice("normalise", normalise, _NORMALISATIONS)
+        if not all(hasattr(dataset, name) for name in ("inputs", "targets", "item_names",
+                                                      "property_names")):
+            raise TypeError(
+                f"dataset must be a semjax.datasets.Dataset (inputs X, targets Y, item and "
+                f"property names); got {_validation.describe(dataset)}. For a bare "
+                "item-by-property matrix Y use "
+                "Task.from_dataset(semjax.datasets.Dataset.from_arrays(Y)) (one-hot items; "
+                "inputs=X for others).")
         X = _validation.finite_matrix("dataset.inputs", dataset.inputs)
         Y = _validation.finite_matrix("dataset.targets", dataset.targets, shape=(None, X.shape[1]))
         scale = 1.0 / X.shape[1] if normalise == "mean" else 1.0
@@ -253,6 +262,18 @@ class Task:
         """c when Σx = c·I (one-hot items give c = 1/P under the mean convention), else None
         (host-side)."""
         return float(self.isotropic_scale) if self.isotropic else None
+
+    @property
+    def fingerprint(self) -> str:
+        """A short SHA-256 of Σyx and Σx (host-side): the task's identity, recorded in
+        ``Trajectory.info["task_fingerprint"]`` so that `semjax.compare` can refuse to compare
+        a run with the theory of another task."""
+        digest = hashlib.sha256()
+        for array in (self.sigma_yx, self.sigma_x):
+            array = np.ascontiguousarray(np.asarray(array, dtype=np.float64))
+            digest.update(repr(array.shape).encode())
+            digest.update(array.tobytes())
+        return digest.hexdigest()[:16]
 
     def excess_loss(self, network_map):
         """L(W) − min L = ½ tr((W − T) Σx (W − T)ᵀ) for maps of shape (..., N3, N1).

@@ -297,8 +297,9 @@ class Trajectory:
         fields = {name: np.take(value, index, axis=depth) if _readouts.is_task_dependent(name)
                   else value for name, value in self.fields.items()}
         info = self.info | {"task": names[index]}
-        if "task_s" in schedule:
-            info["task_s"] = schedule["task_s"][index]
+        for key in ("task_s", "task_fingerprint"):
+            if key in schedule:
+                info[key] = schedule[key][index]
         return dataclasses.replace(self, fields=fields, info_items=_freeze(info))
 
     def save(self, path: str | os.PathLike) -> None:

@@ -75,7 +75,8 @@ def compare(a, b, *, s=None) -> Comparison:
         s: the modes' asymptotic strengths for half-times; default ``info["task_s"]``.
 
     Raises:
-        ValueError: different time grids, mode counts, or coordinates on a shared axis.
+        ValueError: different tasks (``info["task_fingerprint"]``), time grids, mode counts,
+            or coordinates on a shared axis.
     """
     for name, run in (("a", a), ("b", b)):
         if run.modes is None:
@@ -83,6 +84,11 @@ def compare(a, b, *, s=None) -> Comparison:
         if run.phase is not None and "task" not in run.info:
             raise ValueError(f"{name} ran a task schedule (modes against every task); compare "
                              f"one task's read-outs: {name}.on_task(name_or_index).")
+    tasks = [run.info.get("task_fingerprint") for run in (a, b)]
+    if None not in tasks and tasks[0] != tasks[1]:
+        raise ValueError(f"a and b come from different tasks (task fingerprints {tasks[0]} and "
+                         f"{tasks[1]}, Task.fingerprint): compare a run with the theory of its "
+                         "own task, theory.trajectory(task, run.t, ...) with the task it ran.")
     if len(a.t) != len(b.t) or not np.allclose(a.t, b.t, rtol=1e-9, atol=1e-12):
         raise ValueError("a and b must share the time grid; build the theory on the "
                          "simulation's times: theory.trajectory(task, run.t, ...).")

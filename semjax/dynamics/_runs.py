@@ -10,12 +10,12 @@ from __future__ import annotations
 import functools
 import os
 import time
-import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from semjax import _validation
 from semjax.dynamics import _core
 from semjax.dynamics._initialisation import initialise
 from semjax.dynamics._spec import RunSpec
@@ -350,11 +350,11 @@ def to_trajectory(spec: RunSpec, records, summary) -> Trajectory:
         unstable = unflatten(summary["finite"] & ~summary["stable"])
         if np.any(unstable):
             runs = [tuple(int(i) for i in index) for index in np.argwhere(unstable)]
-            warnings.warn(
+            _validation.warn(
                 f"{len(runs)} of {total} runs did not settle (finite, but past the step's "
                 f"stability limit: the loss ended above its start, or still rises from step to "
                 f"step): {trajectory.describe_runs(runs[:10])}"
-                f"{' ...' if len(runs) > 10 else ''}. {hint}", UnstableRunWarning, stacklevel=4)
+                f"{' ...' if len(runs) > 10 else ''}. {hint}", UnstableRunWarning)
     return trajectory
 
 

@@ -690,7 +690,16 @@ class RunSpec:
                 raise ValueError("t_max needs one learning rate to convert time to steps "
                                  "(t = step·η); give n_steps instead.")
             steps = max(1, math.ceil(t_max / single - 1e-9))
-            return record_every, -(-steps // record_every), None
+            n_records = -(-steps // record_every)
+            end = n_records * record_every * single
+            if not math.isclose(end, t_max, rel_tol=1e-9):
+                unit = record_every * single
+                _validation.warn(
+                    f"t_max={t_max:g} is not a whole number of records ({record_every} "
+                    f"step(s) of {self.step_option}={single:g}, {unit:g} in time): the run "
+                    f"ends at t = {end:g} ({n_records * record_every} steps). Give a multiple "
+                    f"of {unit:g} as t_max, or n_steps.")
+            return record_every, n_records, None
         if record_every > n_steps or n_steps % record_every:
             raise ValueError(f"record_every={record_every} must divide n_steps={n_steps}: records "
                              f"fall every record_every steps up to the end. Choose a divisor of "
@@ -813,7 +822,8 @@ class RunSpec:
                 "activation": activation if isinstance(activation, str) else getattr(
                     activation, "__name__", repr(activation)),
                 "init": "explicit" if isinstance(init, ExplicitWeights) else init,
-                "task_s": self.task.s.tolist(), "source": f"semjax.{self.entry}"}
+                "task_s": self.task.s.tolist(), "task_fingerprint": self.task.fingerprint,
+                "source": f"semjax.{self.entry}"}
         if not isinstance(init, ExplicitWeights):
             lam = self.values["lam"]
             info |= {"init_scale": self.values["init_scale"].values.tolist(),
@@ -836,7 +846,9 @@ class RunSpec:
             schedule = self.schedule
             info["schedule"] = {"names": list(schedule.names),
                                 "durations": [float(d) for d in schedule.durations],
-                                "task_s": [task.s.tolist() for task in schedule.tasks]}
+                                "task_s": [task.s.tolist() for task in schedule.tasks],
+                                "task_fingerprint": [task.fingerprint
+                                                     for task in schedule.tasks]}
         return info
 
 

@@ -32,8 +32,22 @@ _A0_FIX = ("a0 is the initial product strength u_αᵀW(0)v_α of an aligned sta
 _S_FIX = "s is a singular value of Σyx; leave out modes with s = 0 (they are never learned)."
 
 
+def _check_broadcastable(**named) -> None:
+    """The arguments' shapes broadcast together, or a ValueError naming each shape."""
+    shapes = {name: np.shape(value) for name, value in named.items() if value is not None}
+    try:
+        np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        listed = ", ".join(f"{name} {shape}" for name, shape in shapes.items())
+        raise ValueError(f"the shapes of {listed} do not broadcast together: give arrays whose "
+                         "shapes broadcast (numpy's rules), e.g. t[:, None] against s of shape "
+                         "(r,) for one curve per mode.") from None
+
+
 def _check_mode_arguments(t, s, a0, tau) -> None:
-    """The host checks shared by the two-layer closed forms: t ≥ 0, s > 0, a0 ≥ 0, τ > 0."""
+    """The host checks shared by the two-layer closed forms: shapes that broadcast, t ≥ 0,
+    s > 0, a0 ≥ 0, τ > 0."""
+    _check_broadcastable(t=t, s=s, a0=a0, tau=tau)
     _check_concrete("t", t, fix=_TIME_FIX)
     _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
     _check_concrete("a0", a0, fix=_A0_FIX)
@@ -68,6 +82,7 @@ def shallow_mode_strength(t, s, b0, *, tau=1.0):
     Raises:
         ValueError: t < 0, or non-finite values (when concrete).
     """
+    _check_broadcastable(t=t, s=s, b0=b0, tau=tau)
     _check_concrete("t", t, fix=_TIME_FIX)
     _check_concrete("s", s, allow_negative=True)
     _check_concrete("b0", b0, allow_negative=True)
@@ -119,6 +134,7 @@ def lambda_balanced_mode_strength(t, s, a0, lam, *, tau=1.0):
         ValueError: t < 0, s ≤ 0, a0 < 0 or non-finite values (when concrete).
     """
     _check_mode_arguments(t, s, a0, tau)
+    _check_broadcastable(t=t, s=s, a0=a0, lam=lam)
     _check_concrete("lam", lam, allow_negative=True)
     t, s, a0, lam = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.result_type(t, s, a0, lam,
                                                                                  float))
@@ -265,6 +281,7 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
             λ ≠ 0 with depth ≠ 2 (all checked when the values are concrete).
     """
     depth = _validation.positive_int("depth", depth)
+    _check_broadcastable(t=t, s=s, a0=a0, tau=tau, lam=lam, d=d)
     _check_concrete("t", t, fix=_TIME_FIX)
     _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
     _check_concrete("a0", a0, allow_negative=depth == 1, fix=_A0_FIX)

@@ -18,7 +18,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from semjax import _validation
-from semjax.theory._modes import _S_FIX, _antiderivative, _check_concrete, _concrete
+from semjax.theory._modes import (
+    _S_FIX,
+    _antiderivative,
+    _check_broadcastable,
+    _check_concrete,
+    _concrete,
+)
 
 
 def _first_bad(bad, **values) -> str:
@@ -32,6 +38,7 @@ def _check_path(s, u_start, u_end, *, positive: bool):
     """Concrete check that a mode started at ``u_start`` reaches ``u_end`` in finite time:
     both strictly on the same side of s, ``u_end`` between ``u_start`` and s, and (depth ≥ 2,
     ``positive``) both > 0, since 0 is the saddle."""
+    _check_broadcastable(s=s, u_start=u_start, u_end=u_end)
     _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
     saddle = "For depth ≥ 2, 0 is the saddle: a mode started there never moves."
     for name, value in (("u_start", u_start), ("u_end", u_end)):
@@ -101,6 +108,7 @@ def half_time(s, a0, *, tau=1.0, depth=2):
             and the half time is undefined; a0 ≤ 0 for depth ≥ 2 (the saddle).
     """
     depth = _validation.positive_int("depth", depth)
+    _check_broadcastable(s=s, a0=a0, tau=tau)
     _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
     _check_concrete("a0", a0, allow_negative=depth == 1, allow_zero=depth == 1,
                     fix="A balanced mode started at 0 stays at the saddle and never learns.")
@@ -140,6 +148,7 @@ def saxe_learning_time(s, a0, *, tau=1.0):
     Raises:
         ValueError: (concrete arguments) s ≤ 0, or not 0 < a0 < s.
     """
+    _check_broadcastable(s=s, a0=a0, tau=tau)
     _check_concrete("tau", tau, allow_zero=False)
     _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
     _check_concrete("a0", a0, allow_zero=False, fix="The formula needs a start 0 < a0 < s.")
@@ -206,6 +215,7 @@ def initial_strength_from_half_time(s, t_half, *, tau=1.0, depth=2, iterations=2
     """
     depth = _validation.positive_int("depth", depth)
     iterations = _validation.positive_int("iterations", iterations)
+    _check_broadcastable(s=s, t_half=t_half, tau=tau)
     _check_concrete("s", s, allow_zero=False, fix=_S_FIX)
     _check_concrete("t_half", t_half, allow_zero=False,
                     fix="A mode reaches s/2 after a time t½ > 0 only if it starts below s/2.")

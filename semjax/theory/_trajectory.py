@@ -260,7 +260,8 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
     else:
         batch_axes, fields, lams = _riccati(task, t, init, record)
         info = {"route": "riccati", "depth": 2, "lam": lams}
-    info |= {"source": "semjax.theory.trajectory", "task_s": task.modes.s.tolist()}
+    info |= {"source": "semjax.theory.trajectory", "task_s": task.modes.s.tolist(),
+             "task_fingerprint": task.fingerprint}
     batch_shape = np.shape(next(iter(fields.values())))[:len(batch_axes)] if fields else ()
     step = None if learning_rate is None else _steps(t, learning_rate)
     return Trajectory.create(t=t, step=step, finite=np.ones(batch_shape, bool), coords=coords,

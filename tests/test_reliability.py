@@ -1,0 +1,71 @@
+"""Issue 18, inputs: values that were silently accepted or failed obscurely now get one clear
+message naming the argument and the fix; a run that cannot end at t_max says so; a comparison
+across tasks is refused; warnings point at the caller's line."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import semjax
+from semjax import datasets, theory
+
+
+def test_a_schedule_duration_given_as_text_is_refused(seed_task):
+    with pytest.raises(TypeError, match="the duration of phase 1 must be a real number; got '1'"):
+        semjax.Schedule([(seed_task, 1.0), (seed_task, "1")])
+
+
+def test_a_bare_matrix_as_a_dataset_names_the_fix():
+    with pytest.raises(TypeError, match=r"dataset must be a semjax.datasets.Dataset .* got an "
+                                        r"array of shape \(7, 4\).*Dataset.from_arrays\(Y\)"):
+        semjax.Task.from_dataset(np.ones((7, 4)))
+    task = semjax.Task.from_dataset(datasets.Dataset.from_arrays(np.eye(7, 4)))
+    assert task.sigma_yx.shape == (7, 4)
+
+
+@pytest.mark.parametrize("call, named", [
+    (lambda: theory.mode_strength(np.ones(3), np.ones(2), np.ones(4)), "t (3,), s (2,), a0 (4,)"),
+    (lambda: theory.deep_mode_strength(np.ones(3), np.ones(2), 0.1), "t (3,), s (2,)"),
+    (lambda: theory.half_time(np.ones(2), np.full(3, 0.1)), "s (2,), a0 (3,)"),
+    (lambda: theory.transition_time(np.ones(2), np.full(3, 0.1), 0.5),
+     "s (2,), u_start (3,), u_end ()"),
+    (lambda: theory.saxe_learning_time(np.ones(2), np.full(3, 0.1)), "s (2,), a0 (3,)"),
+    (lambda: theory.initial_strength_from_half_time(np.ones(2), np.ones(3)),
+     "s (2,), t_half (3,)"),
+])
+def test_closed_forms_name_the_shapes_that_do_not_broadcast(call, named):
+    with pytest.raises(ValueError, match="do not broadcast together") as caught:
+        call()
+    assert named in str(caught.value)
+
+
+def test_closed_forms_still_broadcast_as_documented():
+    t, s = np.linspace(0, 5, 7)[:, None], np.array([3.0, 1.0])
+    assert theory.mode_strength(t, s, 1e-3).shape == (7, 2)
+
+
+def test_compare_refuses_the_theory_of_another_task(seed_task):
+    run = semjax.simulate(seed_task, hidden=3, dt=0.1, n_steps=10, init="aligned",
+                          init_scale=0.1)
+    other = semjax.Task(sigma_yx=2 * np.asarray(seed_task.sigma_yx),
+                        sigma_x=np.asarray(seed_task.sigma_x))
+    with pytest.raises(ValueError, match="a and b come from different tasks"):
+        semjax.compare(run, theory.trajectory(other, run.t, 0.1))
+    assert np.isfinite(semjax.compare(run, theory.trajectory(seed_task, run.t, 0.1))
+                       .max_abs_error).all()
+    assert run.info["task_fingerprint"] == seed_task.fingerprint != other.fingerprint
+
+
+def test_a_t_max_that_is_not_a_whole_number_of_records_is_reported_at_the_callers_line(
+        seed_task):
+    with pytest.warns(UserWarning, match=r"t_max=1 is not a whole number of records .* the "
+                                         r"run ends at t = 1\.2 \(4 steps\)") as caught:
+        run = semjax.simulate(seed_task, hidden=3, dt=0.3, t_max=1.0, init_scale=0.1)
+    assert run.t[-1] == pytest.approx(1.2)
+    assert caught[0].filename == __file__  # the user's line, not semjax's
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        exact = semjax.simulate(seed_task, hidden=3, dt=0.005, t_max=7.5, record_every=10,
+                                init_scale=0.1)
+    assert exact.t[-1] == pytest.approx(7.5)
