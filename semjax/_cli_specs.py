@@ -229,14 +229,19 @@ def load_spec(path) -> dict:
                          f"{error.strerror or error}.") from None
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"{os.fspath(path)!r} is not valid TOML: {one_line(error)}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{os.fspath(path)!r} is not a TOML spec (not UTF-8 text); give the "
+                         "path of a .toml file (semjax sweep --help shows one).") from None
     where = os.fspath(path)
     _unknown(where, spec, _SPEC_TABLES)
     dataset = spec.get("dataset")
     if isinstance(dataset, str):
         dataset = {"name": dataset}
     if not isinstance(dataset, dict) or "name" not in dataset:
+        found = (f" ([dataset] has {', '.join(map(repr, dataset))}, but no 'name')"
+                 if isinstance(dataset, dict) and dataset else "")
         raise UsageError(f'{where}: give the dataset, e.g. dataset = "four_items" or a '
-                         '[dataset] table with name = "four_items".')
+                         f'[dataset] table with name = "four_items"{found}.')
     options = {k: tuple(v) if isinstance(v, list) else v
                for k, v in dataset.items() if k not in _DATASET_KEYS}
     task, task_info = build_task(dataset["name"], normalise=dataset.get("normalise", "mean"),

@@ -282,6 +282,27 @@ def _check_output(path) -> None:
         raise UsageError(f"cannot write {os.fspath(path)!r}: folder {folder!r} does not exist.")
     if os.path.isdir(os.fspath(path)):
         raise UsageError(f"cannot write {os.fspath(path)!r}: it is a folder.")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise UsageError(f"cannot write {os.fspath(path)!r}: the file is not writable.")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write {os.fspath(path)!r}: folder {folder!r} is not "
+                         "writable.")
+
+
+def _save(result, path) -> str:
+    """Save a computed result to ``path``; if that fails after all (a full or read-only disk),
+    to a temporary file, so nothing computed is lost. Returns the path written."""
+    try:
+        result.save(path)
+        return os.fspath(path)
+    except OSError as error:
+        import tempfile
+        fd, rescue = tempfile.mkstemp(prefix="semjax-result-", suffix=".npz")
+        os.close(fd)
+        result.save(rescue)
+        print(f"semjax: cannot write {os.fspath(path)!r} ({error.strerror or error}); the "
+              f"result is saved in {rescue!r} instead.", file=sys.stderr)
+        return rescue
 
 
 def _load(path):
@@ -389,9 +410,8 @@ def _simulate(arguments) -> int:
                    progress=not arguments.no_progress, **length)
     seconds = time.perf_counter() - started
     run = _with_info(run, task_info)
-    if arguments.output:
-        run.save(arguments.output)
-    print(_run_summary(run, task_info, seconds, arguments.output))
+    output = _save(run, arguments.output) if arguments.output else None
+    print(_run_summary(run, task_info, seconds, output))
     return _finish(run)
 
 
@@ -403,9 +423,12 @@ def _sweep(arguments) -> int:
     if call.get("dtype") == "float64":
         import jax
         jax.config.update("jax_enable_x64", True)
-    if arguments.dry_run:
-        from semjax.sweeps import plan
+    from semjax.sweeps import plan
+    try:  # every configuration checked before anything runs; errors name the spec's table
         checked = plan(spec["task"], **call)
+    except (ValueError, TypeError, MemoryError) as error:
+        raise UsageError(f"{arguments.spec}{_table_of(error, spec)}: {one_line(error)}") from None
+    if arguments.dry_run:
         listed = ", ".join(f"{k}={v!r}" for k, v in sorted(call.items()))
         print(f"semjax.sweep(task={spec['task_info']['dataset']!r}, {listed}) -> "
               f"{os.fspath(output)}: {len(checked.specs)} configuration(s) checked, nothing "
@@ -430,9 +453,18 @@ def _sweep(arguments) -> int:
         raise
     seconds = time.perf_counter() - started
     result = _with_info(result, spec["task_info"])
-    result.save(output)
+    output = _save(result, output)
     print(_run_summary(result, spec["task_info"], seconds, output))
     return _finish(result)
+
+
+def _table_of(error, spec) -> str:
+    """" [sweep]" or " [over]" when the error names a key of that table, else ""."""
+    first = str(error).split(" ", 1)[0].rstrip(":=")
+    for table in ("over", "arguments"):
+        if first in spec[table]:
+            return " [over]" if table == "over" else " [sweep]"
+    return ""
 
 
 def _show(arguments) -> int:

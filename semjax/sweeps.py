@@ -232,6 +232,13 @@ def plan(task=None, /, **arguments) -> SweepPlan:
              for values, label in zip(itertools.product(*[values for _, _, values in axes]),
                                       labels)]
     _check_stackable(specs, labels)
+    n_seeds = settings["n_seeds"]  # each spec is one seed of its configuration
+    _runs.refuse_beyond_memory(
+        sum(n_seeds * spec.n_runs * _runs.record_bytes(spec) for spec in specs),
+        f"the sweep's result ({len(specs)} configuration(s) × {n_seeds} seeds, returned in "
+        "memory)", "Use fewer seeds, a larger record_every or fewer recorded fields, or split "
+        "the grid into several sweeps (each with its own checkpoint_dir) and read slices back "
+        "with semjax.store.load.")
     return SweepPlan(settings, axes, specs, labels)
 
 

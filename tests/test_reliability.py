@@ -2,6 +2,7 @@
 message naming the argument and the fix; a run that cannot end at t_max says so; a comparison
 across tasks is refused; warnings point at the caller's line."""
 
+import os
 import warnings
 
 import numpy as np
@@ -69,3 +70,83 @@ def test_a_t_max_that_is_not_a_whole_number_of_records_is_reported_at_the_caller
         exact = semjax.simulate(seed_task, hidden=3, dt=0.005, t_max=7.5, record_every=10,
                                 init_scale=0.1)
     assert exact.t[-1] == pytest.approx(7.5)
+
+
+SPEC = """[dataset]
+name = "four_items"
+[sweep]
+hidden = 3
+dt = 0.1
+n_steps = 10
+init_scale = 0.1
+n_seeds = 2
+"""
+
+
+def _semjax(capsys, *argv):
+    from semjax.cli import main
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+@pytest.mark.parametrize("change, message", [
+    (("init_scale = 0.1", 'init_scale = "small"'), "[sweep]: init_scale must be a finite number"),
+    (("n_seeds = 2", 'n_seeds = 2\nlam = "x"'), "[sweep]: lam must be a finite number"),
+    (("n_seeds = 2", "n_seeds = 2\ncheckpoint_dir = 5"), "[sweep]: checkpoint_dir must be a"),
+    (('name = "four_items"', 'nme = "four_items"'), "([dataset] has 'nme', but no 'name')"),
+    (("n_seeds = 2", "n_seeds = 1_000_000_000_000"), ": the sweep's result (1 configuration(s) "
+                                                     "× 1000000000000 seeds, returned in memory)"),
+    (("n_seeds = 2", "n_seeds = 9223372036854775807"), "GiB needed"),
+])
+def test_a_bad_toml_spec_is_named_with_its_table_before_anything_runs(tmp_path, capsys, change,
+                                                                     message):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.replace(*change))
+    for dry_run in ((), ("--dry-run",)):
+        code, output = _semjax(capsys, "sweep", spec, *dry_run)
+        assert code == 2 and output.startswith(f"semjax: error: {spec}"), output
+        assert message in output, output
+        assert output.count("\n") == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["spec.toml"]  # nothing ran
+
+
+def test_a_binary_file_as_a_spec_is_named(tmp_path, capsys):
+    spec = tmp_path / "garbage.toml"
+    spec.write_bytes(bytes(range(128, 256)))
+    code, output = _semjax(capsys, "sweep", spec)
+    assert code == 2 and f"'{spec}' is not a TOML spec (not UTF-8 text)" in output
+
+
+def test_a_sweep_too_large_for_memory_is_refused_before_computing(seed_task, tmp_path):
+    with pytest.raises(MemoryError, match="the sweep's result"):
+        semjax.sweep(seed_task, n_seeds=10 ** 12, hidden=3, dt=0.1, n_steps=10,
+                     init_scale=0.1, checkpoint_dir=tmp_path / "store", progress=False)
+    assert not (tmp_path / "store").exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused_first_and_a_late_failure_loses_nothing(
+        tmp_path, capsys, monkeypatch):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if os.fspath(path) == str(
+        tmp_path) and mode == os.W_OK else real_access(path, mode))
+    code, output = _semjax(capsys, "sweep", spec)
+    assert code == 2 and f"folder '{tmp_path}' is not writable" in output
+    monkeypatch.setattr(os, "access", real_access)
+    real_save = semjax.Trajectory.save
+
+    def full_disk(self, path):
+        if os.fspath(path) == str(tmp_path / "spec.npz"):
+            raise OSError(28, "No space left on device")
+        real_save(self, path)
+    monkeypatch.setattr(semjax.Trajectory, "save", full_disk)
+    code, output = _semjax(capsys, "sweep", spec, "--no-progress")
+    assert code == 0, output
+    rescue = output.split("the result is saved in '")[1].split("'")[0]
+    try:
+        assert "No space left on device" in output
+        assert semjax.Trajectory.load(rescue).modes.shape[0] == 2
+    finally:
+        os.unlink(rescue)

@@ -125,26 +125,36 @@ def starts(spec: RunSpec, runs=None) -> tuple[tuple, object]:
 
 # ----------------------------------------------------------------------------- memory
 
+def record_bytes(spec: RunSpec) -> int:
+    """The bytes one run of ``spec`` records: every read-out at every recorded time."""
+    _, n_records, _ = spec.timeline
+    per_record = sum(leaf.size * leaf.dtype.itemsize
+                     for leaf in jax.tree.leaves(spec.record_shapes))
+    return (n_records + 1) * per_record
+
+
 def check_memory(spec: RunSpec) -> None:
     """Refuse, before allocating, a run whose recorded output cannot fit in memory.
 
     Raises:
         MemoryError: the records need more than 80 % of the memory available now.
     """
-    _, n_records, _ = spec.timeline
-    per_record = sum(leaf.size * leaf.dtype.itemsize
-                     for leaf in jax.tree.leaves(spec.record_shapes))
     weights = sum(rows * columns for rows, columns in spec.shapes) * spec.dtype.itemsize
     # the records, the initial and final weights and the step's work
-    needed = spec.n_runs * ((n_records + 1) * per_record + 3 * weights)
+    needed = spec.n_runs * (record_bytes(spec) + 3 * weights)
+    refuse_beyond_memory(needed, f"{spec.n_runs} runs recording "
+                         f"{[r.name for r in spec.readouts]} at {spec.timeline[1] + 1} times",
+                         "Use semjax.sweep (chunks of seeds in bounded memory), fewer seeds or "
+                         "scales, a larger record_every, or fewer recorded fields.")
+
+
+def refuse_beyond_memory(needed: int, what: str, fix: str) -> None:
+    """Raise MemoryError (naming ``what`` and ``fix``) when ``needed`` bytes exceed 80 % of
+    the memory available now."""
     available = _available_memory()
     if available is not None and needed > 0.8 * available:
-        raise MemoryError(
-            f"{spec.n_runs} runs recording {[r.name for r in spec.readouts]} at "
-            f"{n_records + 1} times need about {needed / 2 ** 30:.1f} GiB; "
-            f"{available / 2 ** 30:.1f} GiB is available. Use semjax.sweep (chunks of seeds in "
-            "bounded memory), fewer seeds or scales, a larger record_every, or fewer recorded "
-            "fields.")
+        raise MemoryError(f"{what}: about {needed / 2 ** 30:.3g} GiB needed, "
+                          f"{available / 2 ** 30:.1f} GiB available. {fix}")
 
 
 def _available_memory() -> int | None:
