@@ -54,14 +54,19 @@ def _check_mode_arguments(t, s, a0, tau) -> None:
     _check_concrete("tau", tau, allow_zero=False)
 
 
+_FAR_BELOW = 30.0  # beyond e^30 the sigmoid is evaluated as a logarithm (deep_mode_strength)
+
+
 def deep_mode_strength(t, s, a0, *, tau=1.0):
     """Balanced decoupled two-layer mode, τ da/dt = 2a(s − a) (Saxe et al. 2014, eq. 12):
 
         a(t) = s e^{2st/τ} / (e^{2st/τ} − 1 + s/a0) = s / (1 + (s/a0 − 1) e^{−2st/τ}).
 
-    Evaluated as s / (1 + sign(s − a0) exp(ln|s − a0| − ln a0 − 2st/τ)): no overflow for any
-    t ≥ 0, s > 0 and a0 > 0 (even when s/a0 itself overflows), in float32 and float64.
-    Requires a0 ≥ 0 (a0 = 0 is the saddle, where the mode stays).
+    Evaluated as s / (1 + sign(s − a0) e^z), z = ln|s − a0| − ln a0 − 2st/τ, and, far below s
+    (z > 30), as e^{ln s − ln(1 + e^z)}: no overflow or underflow for any t ≥ 0, s > 0 and
+    a0 > 0 whose a(t) is representable (even when s/a0 itself overflows, e.g. a(0) = 1e-306
+    for s = 1e4), in float32 and float64. Requires a0 ≥ 0 (a0 = 0 is the saddle, where the
+    mode stays).
 
     Raises:
         ValueError: t < 0, s ≤ 0, a0 < 0 or non-finite values (when concrete).
@@ -69,7 +74,10 @@ def deep_mode_strength(t, s, a0, *, tau=1.0):
     _check_mode_arguments(t, s, a0, tau)
     t, s, a0 = jnp.asarray(t), jnp.asarray(s), jnp.asarray(a0)
     exponent = jnp.log(jnp.abs(s - a0)) - jnp.log(a0) - 2 * s * t / tau
-    return s / (1 + jnp.sign(s - a0) * jnp.exp(exponent))
+    far = exponent > _FAR_BELOW  # each branch sees only its own range (finite gradients)
+    direct = s / (1 + jnp.sign(s - a0) * jnp.exp(jnp.minimum(exponent, _FAR_BELOW)))
+    logarithmic = jnp.exp(jnp.log(s) - jnp.logaddexp(0.0, jnp.maximum(exponent, _FAR_BELOW)))
+    return jnp.where(far, logarithmic, direct)
 
 
 def shallow_mode_strength(t, s, b0, *, tau=1.0):
@@ -160,7 +168,7 @@ def lambda_balanced_mode_strength(t, s, a0, lam, *, tau=1.0):
     return jnp.where(saddle, 0.0, s * x * y / (z1 * z2))
 
 
-def _antiderivative(y, depth: int):
+def _antiderivative(y, depth: int, *, leading: bool = True):
     """F(y) = ∫ L y^{1−L} / (1 − y^L) dy for integer L ≥ 2 (the implicit time of §2.4 in the
     variable y = (u/s)^{1/L}), by partial fractions over the L-th roots of unity ω_k:
 
@@ -169,36 +177,55 @@ def _antiderivative(y, depth: int):
 
     Only the real part matters (the imaginary parts cancel in the sum, and on y > 1 the
     principal branch adds a constant iπ that cancels in differences F(y) − F(y0)).
+    ``leading=False`` leaves out the first term (the sum only), for callers that form it in
+    the log domain.
     """
     complex_dtype = jnp.result_type(y, jnp.complex64)
     roots = jnp.exp(2j * jnp.pi * jnp.arange(depth) / depth).astype(complex_dtype)
     logs = jnp.log(1 - jnp.conj(roots) * y[..., None].astype(complex_dtype))
     series = -jnp.real(jnp.sum(roots ** 2 * logs, axis=-1))
-    leading = 2 * jnp.log(y) if depth == 2 else depth * y ** (2 - depth) / (2 - depth)
-    return leading + series
+    if not leading:
+        return series
+    return series + (2 * jnp.log(y) if depth == 2 else depth * y ** (2 - depth) / (2 - depth))
 
 
 def _layered_mode_strength(t, s, a0, depth: int, tau, iterations: int):
     """Invert t(u) of τ du/dt = L u^{2−2/L} (s − u) exactly: safeguarded Newton (bisection when
     a step leaves the bracket) on ζ = ln|x/(1 − x)|, x = u/s, in which the elapsed time is
     monotone and |dt/dζ| = τ x^{2/L−1}/(L s^{2−2/L}); compiled, stopping when every ζ has
-    settled to a few eps or after `iterations` steps."""
+    settled to a few eps or after `iterations` steps.
+
+    Everything is formed from ln x and ln s (the antiderivative's leading term as
+    L e^{γ ln x}/(2 − L), γ = (2 − L)/L; the result as e^{ln s + ln x} below s), so starts
+    whose ratio a0/s underflows (a0 = 1e-306, s = 1e4) still give a(0) = a0 and the exact
+    curve."""
     t, s, a0 = jnp.broadcast_arrays(*(jnp.asarray(v, dtype=jnp.result_type(t, s, a0, float))
                                       for v in (t, s, a0)))
     beta = 2 - 2 / depth
-    x0 = a0 / s
-    above = x0 > 1  # approaching s from above: x decreases from x0 to 1
-    scale = tau / (depth * s ** beta)
-    start = _antiderivative(x0 ** (1 / depth), depth)
+    log_x0 = jnp.log(a0) - jnp.log(s)
+    above = log_x0 > 0  # approaching s from above: x decreases from x0 to 1
+    scale = tau * jnp.exp(-beta * jnp.log(s)) / depth
+
+    def log_x_of(zeta):  # ln x from ζ = ln|x/(1 − x)|, on the start's side of s
+        return jnp.where(above, -jnp.log1p(-jnp.exp(-jnp.abs(zeta))),
+                         -jnp.logaddexp(0.0, -zeta))
+
+    def antiderivative(log_x):
+        leading = depth * jnp.exp((2 - depth) / depth * log_x) / (2 - depth)
+        return leading + _antiderivative(jnp.exp(log_x / depth), depth, leading=False)
+
+    start = antiderivative(log_x0)
 
     def time_of(zeta):
-        x = jnp.where(above, 1 / (1 - jnp.exp(-zeta)), 1 / (1 + jnp.exp(-zeta)))
-        elapsed = scale * jnp.abs(_antiderivative(x ** (1 / depth), depth) - start)
-        slope = scale * x ** (1 - beta)  # |dt/dζ|
-        return x, elapsed, slope
+        log_x = log_x_of(zeta)
+        elapsed = scale * jnp.abs(antiderivative(log_x) - start)
+        slope = scale * jnp.exp((1 - beta) * log_x)  # |dt/dζ|
+        return log_x, elapsed, slope
 
     eps = jnp.finfo(t.dtype).eps
-    low = jnp.log(jnp.abs(x0 / (1 - x0)))  # ζ(0); elapsed time grows with ζ on both sides of s
+    # ζ(0) = ln x0 − ln|1 − x0|; the elapsed time grows with ζ on both sides of s
+    low = log_x0 - jnp.where(above, jnp.log(jnp.expm1(jnp.maximum(log_x0, eps))),
+                             jnp.log1p(-jnp.exp(jnp.minimum(log_x0, 0.0))))
     high = jnp.full_like(t, -jnp.log(eps) + 5.0)  # x within eps of 1: saturated
 
     def step(state):
@@ -219,8 +246,8 @@ def _layered_mode_strength(t, s, a0, depth: int, tau, iterations: int):
 
     start_state = (0, low, high, (low + high) / 2, jnp.asarray(False))
     zeta = lax.while_loop(running, step, start_state)[3]
-    x, _, _ = time_of(zeta)
-    return jnp.where(x0 == 1, s, x * s)
+    log_x, _, _ = time_of(zeta)
+    return jnp.where(log_x0 == 0, s, jnp.exp(jnp.log(s) + log_x))
 
 
 def _concrete(*values):
@@ -233,7 +260,9 @@ def _concrete(*values):
 def _check_concrete(name: str, value, *, allow_zero: bool = True,
                     allow_negative: bool = False, fix: str = "") -> None:
     """Host check of a concrete argument (skipped for traced values, which jit compiles);
-    ``fix`` is appended to the message."""
+    ``fix`` is appended to the message. Nonzero values below the smallest normal number of
+    the dtype the closed form computes in are refused too (times aside): XLA flushes them to
+    zero on CPUs, so a subnormal s or a0 would silently become 0."""
     concrete = _concrete(value)
     if concrete is None:
         return
@@ -245,6 +274,19 @@ def _check_concrete(name: str, value, *, allow_zero: bool = True,
         bound = "" if allow_negative else " and ≥ 0" if allow_zero else " and > 0"
         raise ValueError(f"{name} must be finite{bound}; got {array[bad].ravel()[0]}."
                          + (f" {fix}" if fix else ""))
+    if name != "t" and np.issubdtype(array.dtype, np.number) and not np.issubdtype(
+            array.dtype, np.complexfloating):
+        dtype = jnp.result_type(array.dtype, float)  # as the closed form computes (x64 or not)
+        tiny = float(jnp.finfo(dtype).tiny)
+        subnormal = (array != 0) & (np.abs(array) < tiny)
+        if np.any(subnormal):
+            raise ValueError(
+                f"{name}={array[subnormal].ravel()[0]} is below the smallest normal "
+                f"{jnp.dtype(dtype).name} ({tiny:.3g}), which XLA flushes to zero on CPUs. "
+                + ("Compute in float64 (jax.config.update('jax_enable_x64', True)), or "
+                   "rescale" if jnp.dtype(dtype).itemsize < 8 else "Rescale")
+                + ": a(t; s, a0) = c·a(c^{2−2/L} t; s/c, a0/c) for depth L, with a "
+                "c < 1 that makes s/c and a0/c normal numbers.")
 
 
 def _maybe_nonzero(value) -> bool:

@@ -49,13 +49,13 @@ def _check_path(s, u_start, u_end, *, positive: bool):
         return
     s, u0, uf = concrete
     values = {"s": s, "u_start": u0, "u_end": uf}
-    opposite = (s - u0) * (s - uf) <= 0
+    opposite = np.sign(s - u0) * np.sign(s - uf) <= 0  # signs: products of tiny gaps underflow
     if np.any(opposite):
         where = _first_bad(opposite, **values)
         raise ValueError(
             f"u_start and u_end must lie strictly on the same side of s: a mode moves "
             f"monotonically towards s, reaching it only as t → ∞; got {where}.")
-    backwards = (uf - u0) * (s - u0) < 0
+    backwards = np.sign(uf - u0) * np.sign(s - u0) < 0
     if np.any(backwards):
         raise ValueError(
             f"u_end must lie between u_start and s (a mode moves monotonically from its start "
@@ -70,7 +70,13 @@ def transition_time(s, u_start, u_end, *, tau=1.0, depth=2):
 
     in closed form: depth 1: τ ln((s − u0)/(s − u_f)); depth 2:
     (τ/2s) ln[u_f (s − u0) / (u0 (s − u_f))] (Saxe et al. 2014 eq. 11); depth L ≥ 3: the
-    partial-fraction antiderivative in y = (u/s)^{1/L}.
+    partial-fraction antiderivative in y = (u/s)^{1/L}, whose leading term is
+    τ (u_f^γ − u0^γ) / ((2 − L) s) with γ = (2 − L)/L.
+
+    Every ratio is formed in the log domain (ln u − ln s, never u/s; u^γ = e^{γ ln u}), so
+    the time is finite and accurate wherever it is representable in the dtype, however small
+    a0 or s: e.g. 1e98 for depth 3, s = 1e4, u0 = 1e-306 in float64. Where it is not
+    representable the result is inf.
 
     Args:
         s: singular value > 0.
@@ -89,14 +95,20 @@ def transition_time(s, u_start, u_end, *, tau=1.0, depth=2):
     _check_path(s, u_start, u_end, positive=depth >= 2)
     s, u0, uf = (jnp.asarray(v, dtype=jnp.result_type(s, u_start, u_end, float))
                  for v in (s, u_start, u_end))
+    # ln((s − u0)/(s − u_f)) without the ratio; NaN off the domain (traced arguments)
+    approach = jnp.where(jnp.sign(s - u0) == jnp.sign(s - uf),
+                         jnp.log(jnp.abs(s - u0)) - jnp.log(jnp.abs(s - uf)), jnp.nan)
     if depth == 1:
-        return tau * jnp.log((s - u0) / (s - uf))
+        return tau * approach
     if depth == 2:
-        return tau / (2 * s) * jnp.log(uf * (s - u0) / (u0 * (s - uf)))
-    beta = 2 - 2 / depth
-    difference = (_antiderivative((uf / s) ** (1 / depth), depth)
-                  - _antiderivative((u0 / s) ** (1 / depth), depth))
-    return tau / (depth * s ** beta) * difference
+        return tau * ((jnp.log(uf) - jnp.log(u0) + approach) / s) / 2
+    gamma = (2 - depth) / depth
+    leading = tau * ((jnp.exp(gamma * jnp.log(uf)) - jnp.exp(gamma * jnp.log(u0))) / s) / (
+        2 - depth)
+    series = (_antiderivative(jnp.exp((jnp.log(uf) - jnp.log(s)) / depth), depth, leading=False)
+              - _antiderivative(jnp.exp((jnp.log(u0) - jnp.log(s)) / depth), depth,
+                                leading=False))
+    return leading + tau * series * jnp.exp(-(2 - 2 / depth) * jnp.log(s)) / depth
 
 
 def half_time(s, a0, *, tau=1.0, depth=2):
@@ -157,7 +169,7 @@ def saxe_learning_time(s, a0, *, tau=1.0):
         raise ValueError(f"saxe_learning_time needs a0 < s (it is the time from ε = a0 to "
                          f"s − ε); got {_first_bad(late, s=concrete[0], a0=concrete[1])}.")
     s, a0 = jnp.asarray(s), jnp.asarray(a0)
-    return tau / s * jnp.log(s / a0)
+    return tau * ((jnp.log(s) - jnp.log(a0)) / s)
 
 
 def large_depth_learning_time(s, u_start, u_end, *, tau=1.0, depth):
@@ -177,8 +189,8 @@ def large_depth_learning_time(s, u_start, u_end, *, tau=1.0, depth):
     _check_concrete("tau", tau, allow_zero=False)
     _check_path(s, u_start, u_end, positive=True)
     s, u0, uf = jnp.asarray(s), jnp.asarray(u_start), jnp.asarray(u_end)
-    return tau / depth * (jnp.log(uf * (u0 - s) / (u0 * (uf - s))) / s ** 2
-                          + 1 / (s * u0) - 1 / (s * uf))
+    logs = (jnp.log(uf) - jnp.log(u0) + jnp.log(jnp.abs(u0 - s)) - jnp.log(jnp.abs(uf - s)))
+    return tau / depth * (logs / s / s + (1 / u0 - 1 / uf) / s)
 
 
 def initial_strength_from_half_time(s, t_half, *, tau=1.0, depth=2, iterations=200):
