@@ -10,6 +10,16 @@ through JAX's own sharding (no threads of semjax's). It leaves an explicit setti
 ``SEMJAX_CPU_DEVICES=N`` chooses N (1 keeps JAX's default single CPU device).
 """
 
+import os as _os
+import sys as _sys
+
+if _os.path.basename(_sys.argv[0] if _sys.argv else "") == "semjax":
+    # the console script: a Ctrl-C during the imports below is counted, and the command
+    # stops with its one-line message once they are done (semjax._interrupts)
+    from semjax import _interrupts
+
+    _interrupts.install(raising=False)
+
 from semjax import _devices
 
 _devices.use_every_core()

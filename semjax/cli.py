@@ -595,8 +595,11 @@ COMMANDS = {"simulate": _simulate, "sweep": _sweep, "show": _show, "compare": _c
 
 def main(argv=None) -> int:
     """Entry point of the ``semjax`` console script; returns the exit status."""
-    arguments = _parser(argv).parse_args(argv)
+    from semjax import _interrupts
+    previous = _interrupts.install()
     try:
+        arguments = _parser(argv).parse_args(argv)
+        _interrupts.check()  # a Ctrl-C during the imports
         return COMMANDS[arguments.command](arguments)
     except (UsageError, ValueError, TypeError, MemoryError) as error:
         # UsageError: the CLI's own checks; ValueError/TypeError/MemoryError: the library's
@@ -610,6 +613,8 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    finally:
+        _interrupts.restore(previous)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from semjax import _validation, store
+from semjax import _interrupts, _validation, store
 from semjax.dynamics import SimulationDiverged, _runs, _spec
 from semjax.dynamics._spec import REQUIRED, Axis, ExplicitWeights, Option, RunSpec
 from semjax.trajectory import Trajectory
@@ -432,6 +432,7 @@ def _run_configuration(spec: RunSpec, settings: dict, folder, state: _Progress) 
                   f"{n_chunks - len(found)} to compute.", file=sys.stderr)
         assembler = None
         for chunk in _my_chunks(n_chunks):
+            _interrupts.check()  # a Ctrl-C that was dropped where it arrived (command line)
             start, stop = _seeds_of(chunk, chunk_size, n_seeds)
             part = None if results is None else results.read_chunk(chunk)
             if part is None:

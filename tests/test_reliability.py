@@ -3,12 +3,17 @@ message naming the argument and the fix; a run that cannot end at t_max says so;
 across tasks is refused; warnings point at the caller's line."""
 
 import os
+import shutil
+import signal
+import subprocess
+import time
 import warnings
 
 import numpy as np
 import pytest
 
 import semjax
+import semjax.sweeps
 from semjax import datasets, theory
 
 
@@ -150,3 +155,78 @@ def test_an_output_that_cannot_be_written_is_refused_first_and_a_late_failure_lo
         assert semjax.Trajectory.load(rescue).modes.shape[0] == 2
     finally:
         os.unlink(rescue)
+
+
+def _start_semjax(argv, cwd):
+    """The console script in a fresh process, SIGINT at its default whatever the parent does."""
+    return subprocess.Popen([shutil.which("semjax") or "semjax", *map(str, argv)], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def _finish(process, timeout=120):
+    try:
+        out, err = process.communicate(timeout=timeout)
+        return process.returncode, out + err
+    finally:  # a process that did not stop is killed all the same
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+@pytest.mark.parametrize("moment", ["during the imports", "twice, 30 ms apart, mid-sweep"])
+def test_every_ctrl_c_stops_a_sweep_keeps_its_chunks_and_says_how_to_resume(tmp_path, moment):
+    """Issue 18: no SIGINT is lost (one arriving where Python drops exceptions, e.g. in a
+    garbage-collector callback, is counted and acted on at the next safe point), and a second
+    one does not cut the message short."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SPEC.replace("n_seeds = 2", 'n_seeds = 100000\nchunk_size = 2\n'
+                                 'checkpoint_dir = "store"'))
+    process = _start_semjax(["sweep", spec, "--no-progress"], tmp_path)
+    try:
+        if moment == "during the imports":
+            time.sleep(0.3)
+        else:
+            deadline = time.monotonic() + 90
+            while not list((tmp_path / "store").glob("chunk_*.json")):
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        if moment != "during the imports":
+            time.sleep(0.03)
+            process.send_signal(signal.SIGINT)
+    finally:
+        code, output = _finish(process)
+    assert code == 130, output
+    assert "Traceback" not in output and "Exception ignored" not in output, output
+    if moment == "during the imports":
+        assert output.strip().splitlines()[-1].startswith("semjax: interrupted"), output
+    else:
+        assert f"run 'semjax sweep {spec}' again to resume" in output, output
+        assert list((tmp_path / "store").glob("chunk_*.json"))  # the finished chunks are kept
+
+
+def test_a_dropped_ctrl_c_is_acted_on_at_the_next_chunk(seed_task, tmp_path, monkeypatch):
+    """A SIGINT whose KeyboardInterrupt was swallowed (as in a garbage-collector callback) is
+    still counted; the sweep stops before its next chunk, keeping what is finished."""
+    from semjax import _interrupts
+    previous = _interrupts.install()
+    try:
+        calls = []
+        real = semjax.sweeps._runs.run
+
+        def run_then_drop_a_sigint(spec):
+            calls.append(1)
+            if len(calls) == 2:
+                try:
+                    _interrupts.handler(signal.SIGINT, None)
+                except KeyboardInterrupt:
+                    pass  # dropped, as Python drops exceptions raised in gc callbacks
+            return real(spec)
+        monkeypatch.setattr(semjax.sweeps._runs, "run", run_then_drop_a_sigint)
+        with pytest.raises(semjax.sweeps.SweepInterrupted, match="2 of 5 chunks saved"):
+            semjax.sweep(seed_task, n_seeds=10, chunk_size=2, hidden=3, dt=0.1, n_steps=10,
+                         init_scale=0.1, checkpoint_dir=tmp_path / "store", progress=False)
+        assert len(calls) == 2
+    finally:
+        _interrupts.restore(previous)

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from semjax import _validation
+from semjax import _interrupts, _validation
 from semjax.dynamics import _core
 from semjax.dynamics._initialisation import initialise
 from semjax.dynamics._spec import RunSpec
@@ -186,6 +186,7 @@ def wait_interruptibly(tree) -> None:
               and not jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key)]
     delay = 1e-4
     while not all(leaf.is_ready() for leaf in leaves):
+        _interrupts.check()
         time.sleep(delay)
         delay = min(2 * delay, 5e-3)
 
