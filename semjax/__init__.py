@@ -7,7 +7,11 @@ Importing semjax before JAX has started its backends gives JAX one CPU device pe
 (``jax_num_cpu_devices``), so that `simulate` and `train` spread their runs over every core
 through JAX's own sharding (no threads of semjax's). It leaves an explicit setting alone
 (``jax_num_cpu_devices``, ``XLA_FLAGS=--xla_force_host_platform_device_count``), and
-``SEMJAX_CPU_DEVICES=N`` chooses N (1 keeps JAX's default single CPU device).
+``SEMJAX_CPU_DEVICES=N`` chooses N (1 keeps JAX's default single CPU device). When JAX had
+already started (a ``jax.devices()`` or any computation before ``import semjax``), it keeps
+its one CPU device, and the import says so once, with the fix (import semjax first, or set
+``jax_num_cpu_devices`` yourself); every run records its device count in
+``Trajectory.info["devices"]``.
 """
 
 import os as _os

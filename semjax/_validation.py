@@ -27,7 +27,10 @@ def warn(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and (os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE)
                                  or frame.f_code.co_filename.startswith("<frozen")
                                  or frame.f_code.co_filename == functools.__file__):
-        frame, level = frame.f_back, level + 1
+        # warnings.warn itself skips the import machinery's frames: do not count them
+        internal = "importlib" in frame.f_code.co_filename and "_bootstrap" in (
+            frame.f_code.co_filename)
+        frame, level = frame.f_back, level + (not internal)
     warnings.warn(message, category, stacklevel=level + 1)
 
 

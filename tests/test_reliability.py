@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import warnings
 
@@ -230,3 +231,36 @@ def test_a_dropped_ctrl_c_is_acted_on_at_the_next_chunk(seed_task, tmp_path, mon
         assert len(calls) == 2
     finally:
         _interrupts.restore(previous)
+
+
+DEVICE_SCRIPT = """
+import warnings
+warnings.simplefilter("always")
+import jax
+{before}
+with warnings.catch_warnings(record=True) as caught:
+    import semjax
+print(len(jax.devices("cpu")), [str(w.message) for w in caught])
+"""
+
+
+@pytest.mark.parametrize("before, env, devices, notice", [
+    ("", {}, "cores", False),
+    ("jax.devices()", {}, 1, True),
+    ("jax.devices()", {"SEMJAX_CPU_DEVICES": "1"}, 1, False),
+])
+def test_the_cpu_device_count_is_set_at_import_or_a_notice_says_how(tmp_path, before, env,
+                                                                     devices, notice):
+    """Issue 18: importing semjax gives JAX one CPU device per core when it can; when JAX had
+    already started (and so keeps one device), a one-time notice names the cause and the fix."""
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("XLA_FLAGS", "SEMJAX_CPU_DEVICES")} | env
+    result = subprocess.run([sys.executable, "-c", DEVICE_SCRIPT.format(before=before)],
+                            capture_output=True, text=True, timeout=120, env=environment,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    count, messages = result.stdout.strip().split(" ", 1)
+    assert int(count) == (os.cpu_count() if devices == "cores" else devices)
+    assert ("could not give JAX one CPU device per core" in messages) == notice, messages
+    if notice:
+        assert "Import semjax before any JAX computation" in messages
