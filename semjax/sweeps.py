@@ -60,7 +60,15 @@ def _checked_folder(value, earlier):
         return None
     if not isinstance(value, (str, os.PathLike)):
         raise TypeError(f"checkpoint_dir must be a folder path; got {value!r}.")
-    return Path(value)
+    path = Path(value)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ValueError(f"checkpoint_dir={os.fspath(value)!r} cannot be a folder: "
+                         f"{os.fspath(existing)!r} is a file. Give a folder path.")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"checkpoint_dir={os.fspath(value)!r}: {os.fspath(existing)!r} is not "
+                         "writable. Give a folder you can write to.")
+    return path
 
 
 # The sweep's own arguments, declared like those of a run (`semjax.dynamics.OPTIONS`).

@@ -264,3 +264,13 @@ def test_the_cpu_device_count_is_set_at_import_or_a_notice_says_how(tmp_path, be
     assert ("could not give JAX one CPU device per core" in messages) == notice, messages
     if notice:
         assert "Import semjax before any JAX computation" in messages
+
+
+def test_a_checkpoint_dir_that_cannot_be_a_folder_is_refused_before_running(seed_task,
+                                                                           tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    for folder in (blocker, blocker / "store"):
+        with pytest.raises(ValueError, match=f"'{blocker}' is a file. Give a folder path"):
+            semjax.sweep(seed_task, n_seeds=2, hidden=3, dt=0.1, n_steps=10, init_scale=0.1,
+                         checkpoint_dir=folder, progress=False)
