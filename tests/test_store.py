@@ -477,6 +477,7 @@ def _write(tmp_path, arrays, header=None, name="bad.npz") -> Path:
     ("pickle", "loss"),
     ("coords", "coord_seed"),
     ("missing array", "t"),
+    ("version 1 without n_layers", "n_layers"),
 ])
 def test_trajectory_load_names_the_file_and_the_field(tmp_path, seed_task, case, field):
     arrays = _saved(tmp_path, seed_task)
@@ -500,6 +501,9 @@ def test_trajectory_load_names_the_file_and_the_field(tmp_path, seed_task, case,
         arrays["coord_seed"] = np.arange(5)
     elif case == "missing array":
         del arrays["t"]
+    elif case == "version 1 without n_layers":  # issue 18: it was read without its layers
+        header["version"] = 1
+        header.pop("fields")
     path = _write(tmp_path, arrays, header)
     with pytest.raises(ValueError) as caught:
         Trajectory.load(path)
