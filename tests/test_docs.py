@@ -223,7 +223,15 @@ def test_the_site_builds_in_strict_mode_without_warnings(tmp_path):
     warnings = [line for line in output.splitlines() if "WARNING" in line]
     assert not warnings, "\n".join(warnings)
     for page in ("index.html", "theory/index.html", "howto/sweeps/index.html",
-                 "api/theory/index.html"):
+                 "api/theory/index.html", "api/readouts/index.html"):
         assert (tmp_path / "site" / page).exists(), page
     reference = (tmp_path / "site" / "api" / "theory" / "index.html").read_text(encoding="utf-8")
     assert 'id="semjax.theory.effective_a0"' in reference  # the API is generated, not empty
+
+
+def test_the_readme_tables_are_those_of_the_benchmarks_json():
+    """The README's measured tables are generated from benchmarks/results/*.json
+    (benchmarks/readme_tables.py), so they cannot drift from what was measured."""
+    result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "readme_tables.py"),
+                             "--check"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr

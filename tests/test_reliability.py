@@ -47,6 +47,12 @@ def test_closed_forms_name_the_shapes_that_do_not_broadcast(call, named):
     assert named in str(caught.value)
 
 
+def test_effective_a0_names_weights_whose_batch_axes_differ(seed_task):
+    with pytest.raises(ValueError, match=r"the weights' batch axes differ: shapes "
+                                         r"\[\(3, 16, 4\), \(5, 7, 16\)\]"):
+        theory.effective_a0(seed_task, (np.ones((3, 16, 4)), np.ones((5, 7, 16))))
+
+
 def test_closed_forms_still_broadcast_as_documented():
     t, s = np.linspace(0, 5, 7)[:, None], np.array([3.0, 1.0])
     assert theory.mode_strength(t, s, 1e-3).shape == (7, 2)

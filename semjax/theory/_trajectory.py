@@ -67,6 +67,12 @@ def effective_a0(task: Task, weights) -> np.ndarray:
             or (len(arrays) == 2 and arrays[0].shape[-2] != arrays[1].shape[-1])):
         raise ValueError(f"weights of shapes {[a.shape for a in arrays]} do not fit this task "
                          f"({n_out} outputs, {n_in} inputs).")
+    try:
+        np.broadcast_shapes(*(a.shape[:-2] for a in arrays))
+    except ValueError:
+        raise ValueError(f"the weights' batch axes differ: shapes {[a.shape for a in arrays]} "
+                         "(every layer needs the same leading batch axes, e.g. (seed, n_l, "
+                         "n_l−1) from semjax.initial_weights).") from None
     if len(arrays) == 1:
         return np.einsum("oa,...oi,ia->...a", U, arrays[0], V)
     hidden_in = np.einsum("...hi,ia->...ah", arrays[0], V)
