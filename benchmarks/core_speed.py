@@ -25,7 +25,9 @@ Problems (targets of issue 17, on 2 cores):
   step's three products.
 
 Prints a table and writes benchmarks/results/core_speed.json; ``python
-benchmarks/readme_tables.py`` puts the table into README.md.
+benchmarks/readme_tables.py`` puts the table into README.md. With ``--only``, the problems
+measured replace theirs in an existing JSON of the same settings and the others are kept;
+``measured`` records when (and with how many repeats) each problem was measured.
 """
 
 from __future__ import annotations
@@ -348,7 +350,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer seed-problem runs")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--only", help="comma-separated problems (default: all)")
+    parser.add_argument("--only", help="comma-separated problems (default: all); the others "
+                                       "are kept from an existing JSON of the same settings")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--names", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -358,10 +361,20 @@ def main() -> None:
     from _harness import print_table, write_json
     specs = problems(arguments.quick)
     names = arguments.only.split(",") if arguments.only else list(specs)
-    results = {}
+    results, measured = {}, {}
+    previous = HERE / "results" / "core_speed.json"
+    if arguments.only and previous.exists():
+        kept = json.loads(previous.read_text())
+        if kept.get("quick") == arguments.quick and kept.get("old_commit") == OLD_COMMIT:
+            results = {name: rows for name, rows in kept["results"].items() if name in specs}
+            measured = {name: when for name, when in kept.get("measured", {}).items()
+                        if name in results}
     for name in names:
         print(f"{name} ...", flush=True)
         results[name] = measure(name, specs[name], arguments.repeats, arguments.quick)
+        measured[name] = {"date": time.strftime("%Y-%m-%d %H:%M"),
+                          "repeats": arguments.repeats}
+    results = {name: results[name] for name in specs if name in results}
     rows = []
     for name, candidates in results.items():
         for candidate, row in candidates.items():
@@ -379,6 +392,7 @@ def main() -> None:
                 [[v["problem"], v["target"], f"{v['measured']:.3g}", v["met"]]
                  for v in checked])
     write_json("core_speed", {"repeats": arguments.repeats, "quick": arguments.quick,
+                              "measured": measured,
                               "old_commit": OLD_COMMIT, "seed": SEED, "rumelhart": RUMELHART,
                               "large": LARGE, "results": results, "targets": checked})
 

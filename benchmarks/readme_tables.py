@@ -51,9 +51,12 @@ def core_speed(data: dict) -> str:
         lines.append(f"| {LABELS.get(verdict['problem'], verdict['problem'])}: "
                      f"{verdict['target']} | {shown} | {'yes' if verdict['met'] else 'no'} |")
     machine = data["machine"]
+    measured = data.get("measured", {})
+    when = "; ".join(f"{LABELS.get(name, name)} {value['date']} ({value['repeats']} repeats)"
+                     for name, value in measured.items())
     lines += ["", f"({machine['cpu_count']} cores, {machine['platform']}, jax "
-              f"{machine['jax']}; {data['repeats']} interleaved repeats per candidate"
-              f"{', --quick' if data['quick'] else ''}.)"]
+              f"{machine['jax']}; interleaved repeats per candidate"
+              f"{', --quick' if data['quick'] else ''}; measured {when or 'in one run'}.)"]
     return "\n".join(lines)
 
 

@@ -148,15 +148,20 @@ def test_sharded_runs_equal_unsharded_runs_bitwise_on_four_devices(tmp_path):
 
 def test_a_run_split_into_compiled_segments_equals_one_call(seed_task, monkeypatch):
     """Long runs are cut into calls of bounded work (so Ctrl-C stops them between calls);
-    continuing from each call's final state gives bitwise the one-call result."""
+    continuing from each call's final state gives bitwise the one-call result, and the calls
+    share one compilation per segment length, on one device or several (the first call's
+    inputs are sharded as the later calls' are)."""
     from semjax import simulate
-    from semjax.dynamics import _runs
+    from semjax.dynamics import _core, _runs
     common = dict(hidden=6, n_steps=120, dt=0.02, init_scale=[0.1, 0.3], n_seeds=3,
                   record=("modes", "loss", "weights"), record_every=4)
     whole = simulate(seed_task, **common)
     monkeypatch.setattr(_runs, "SEGMENT_WORK", 2e4)
-    assert len(_runs.segment_lengths(30, 4, 6, [w[0, :, 0] for w in whole.weights])) > 5
+    lengths = _runs.segment_lengths(30, 4, 6, [w[0, :, 0] for w in whole.weights])
+    assert len(lengths) > 5
+    compiled = _core.run_batch._cache_size()
     split = simulate(seed_task, **common)
+    assert _core.run_batch._cache_size() - compiled == len(set(lengths))
     for a, b in zip(jax.tree.leaves((whole.modes, whole.loss, whole.weights)),
                     jax.tree.leaves((split.modes, split.loss, split.weights))):
         np.testing.assert_array_equal(a, b)
@@ -192,7 +197,7 @@ def test_ctrl_c_stops_a_long_run_at_once_with_a_short_message(tmp_path):
                                cwd=os.path.dirname(os.path.dirname(__file__)))
     try:
         assert process.stdout.readline().strip() == "started"
-        time.sleep(3)  # running (the whole run takes over a minute here)
+        time.sleep(1)  # running (the whole run takes over a minute here)
         sent = time.perf_counter()
         process.send_signal(signal.SIGINT)
         _, errors = process.communicate(timeout=60)

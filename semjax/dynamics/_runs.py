@@ -14,6 +14,7 @@ import time
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from semjax import _interrupts, _validation
 from semjax.dynamics import _core
@@ -255,6 +256,10 @@ def execute(states: _core.TrainState, objective, config: _core.CoreConfig, backe
                         show=progress and len(lengths) > 1)
     parts, summaries, start = [], [], 0
     reference = jnp.asarray(np.full(padded, np.nan, dtype))  # the first call's own loss
+    if n_devices > 1:  # the first call's inputs sharded as every call's outputs: one compilation
+        mesh = Mesh(np.array(jax.local_devices()[:n_devices]), ("runs",))
+        states, reference = jax.device_put((states, reference),
+                                           NamedSharding(mesh, PartitionSpec("runs")))
 
     def collect(output, length):
         records, _, summary = output
