@@ -38,14 +38,14 @@ def core_speed(data: dict) -> str:
         ratios = [f"{mine['x_vs'][other]:.2f}" if other in mine["x_vs"] else "—"
                   for other in (old, "torch bmm", "numpy batched", "seed loop")]
         if name == "large" and "fraction_of_peak" in mine:
-            ratios[1] = f"{100 * mine['fraction_of_peak']:.0f} % of the jnp.dot peak"
+            ratios[1] = f"{100 * mine['fraction_of_peak']:.1f} % of the jnp.dot peak"
         lines.append(f"| {LABELS.get(name, name)} | {mine['runs']:,} | {mine['median_s']:.3f} "
                      f"[{mine['min_s']:.3f}–{mine['max_s']:.3f}] | " + " | ".join(ratios)
                      + f" | {mine['first_call_s']:.2f} |")
     lines += ["", "| target | measured | met |", "|---|---|---|"]
     for verdict in data["targets"]:
         value = verdict["measured"]
-        shown = (f"{100 * value:.0f} %" if "peak" in verdict["target"]
+        shown = (f"{100 * value:.1f} %" if "peak" in verdict["target"]
                  else f"{value:.2f} s" if "first call" in verdict["target"]
                  else f"{value:.2f}×")
         lines.append(f"| {LABELS.get(verdict['problem'], verdict['problem'])}: "
@@ -71,7 +71,7 @@ def main() -> int:
     updated = text
     for name, render in TABLES.items():
         source = HERE / "results" / f"{name}.json"
-        pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(\n<!-- {name}:end -->)", re.S)
+        pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(updated):
             print(f"README.md has no <!-- {name}:begin/end --> markers", file=sys.stderr)
             return 1
@@ -79,7 +79,8 @@ def main() -> int:
             print(f"{source} is missing: run python benchmarks/{name}.py", file=sys.stderr)
             return 1
         table = render(json.loads(source.read_text()))
-        updated = pattern.sub(lambda match: match.group(1) + table + match.group(2), updated)
+        updated = pattern.sub(lambda match: match.group(1) + table + "\n" + match.group(2),
+                              updated)
     if arguments.check:
         stale = updated != text
         print("README.md is " + ("out of date" if stale else "up to date"))

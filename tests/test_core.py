@@ -179,7 +179,7 @@ INTERRUPTED_SCRIPT = textwrap.dedent('''
     # interrupt lands in a run (not a compilation) and a loaded machine still answers fast
     _runs.segment_lengths = lambda n_records, *_: [2] * (n_records // 2)
     task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
-    common = dict(hidden=16, dt=5e-5, init_scale=1e-2, n_seeds=4096, record=("modes",),
+    common = dict(hidden=16, dt=5e-5, init_scale=1e-2, n_seeds=512, record=("modes",),
                   record_every=100)
     semjax.simulate(task, n_steps=400, **common)  # compiles the long run's two-record calls
     print("started", flush=True)

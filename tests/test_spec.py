@@ -121,7 +121,9 @@ def test_a_toml_spec_gets_the_same_message(tmp_path, name, value):
     result = subprocess.run([sys.executable, "-m", "semjax.cli", "sweep", str(spec),
                              "--dry-run"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert f"semjax: error: {name} must be a finite number" in result.stderr, result.stderr
+    # the message of every entry point, after the spec's file and table
+    assert f"semjax: error: {spec} [sweep]: {name} must be a finite number" in result.stderr, (
+        result.stderr)
 
 
 def test_flags_and_numbers_are_not_read_from_strings(seed_task):
