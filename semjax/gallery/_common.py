@@ -7,6 +7,8 @@ from `semjax.theory`; these helpers choose what to show and lay it out.
 
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 
 import matplotlib
@@ -77,8 +79,10 @@ def _random_start(task: Task, *, hidden, t_max: float, dt: float, n_seeds: int, 
     run = simulate(task, t_max=t_max, dt=dt, record=record, record_every=record_every,
                    kernel="reference", **start)
     t = np.linspace(0, run.t[-1], 400)
-    return run, theory.closed_form_for(run, task, t, record=theory_record,
-                                       start=initial_weights(task, **start))
+    with warnings.catch_warnings():  # figures show the modes the approximation holds for
+        warnings.filterwarnings("ignore", "the aligned approximation does not hold")
+        return run, theory.closed_form_for(run, task, t, record=theory_record,
+                                           start=initial_weights(task, **start))
 
 
 def _nearest(t, times) -> np.ndarray:
