@@ -289,3 +289,17 @@ def test_a_checkpoint_dir_that_cannot_be_a_folder_is_refused_before_running(seed
         with pytest.raises(ValueError, match=f"'{blocker}' is a file. Give a folder path"):
             semjax.sweep(seed_task, n_seeds=2, hidden=3, dt=0.1, n_steps=10, init_scale=0.1,
                          checkpoint_dir=folder, progress=False)
+
+
+def test_modes_outside_the_aligned_approximation_are_named_not_refused(seed_task):
+    """A start that is small for the strong modes but not for weak ones still has a closed
+    form; the modes where the approximation fails are named (the gallery's coherence figure
+    stopped on the refusal before)."""
+    rng = np.random.default_rng(0)
+    weights = (0.6 * rng.standard_normal((8, 16, 4)), 0.6 * rng.standard_normal((8, 7, 16)))
+    with pytest.warns(UserWarning, match=r"does not hold for mode\(s\) .*1"):
+        a0 = theory.random_start_a0(seed_task, weights)
+    assert a0.shape == (4,) and np.all(np.isfinite(a0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        theory.random_start_a0(seed_task, tuple(1e-3 * w for w in weights))
