@@ -3,7 +3,7 @@
     python benchmarks/ab_commits.py f585a58 [--rounds 3] [--only seed32,rumelhart32]
 
 The earlier commit's ``semjax`` folder is extracted with ``git archive`` into
-``benchmarks/results/<commit>`` (as `core_speed.py` does for d239a91). For each problem, the
+``benchmarks/results/<commit>`` (`core_speed.old_tree`). For each problem, the
 two versions take turns, ``--rounds`` times, each in a fresh process that times its first call
 (compilation included) and the median of three warm calls. The problems are `core_speed.py`'s
 (its `SEED` and `RUMELHART` settings). Prints a table and writes
@@ -50,17 +50,6 @@ print(json.dumps({{"first_s": first, "warm_s": warm}}))
 """
 
 
-def extracted(commit: str) -> Path:
-    """The ``semjax`` package of ``commit``, extracted once."""
-    target = HERE / "results" / commit
-    if not (target / "semjax" / "__init__.py").exists():
-        target.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", commit, "semjax"], cwd=ROOT,
-                                 capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
-    return target
-
-
 def measure(source: Path, name: str) -> dict:
     """One fresh process of the version in ``source`` on problem ``name``."""
     environment = dict(os.environ, PYTHONPATH=str(source))
@@ -78,7 +67,8 @@ def main() -> None:
     parser.add_argument("--only", default="seed32,rumelhart32")
     arguments = parser.parse_args()
     from _harness import print_table, write_json
-    versions = {arguments.commit: extracted(arguments.commit), "HEAD": ROOT}
+    from core_speed import old_tree
+    versions = {arguments.commit: old_tree(arguments.commit), "HEAD": ROOT}
     results, rows = {}, []
     for name in arguments.only.split(","):
         samples = {version: [] for version in versions}

@@ -238,12 +238,13 @@ def worker(candidate: str, names: list[str], quick: bool) -> None:
 
 # ----------------------------------------------------------------------------- the run
 
-def old_tree() -> Path:
-    """The ``semjax`` package of commit d239a91, extracted once from this repository."""
-    target = HERE / "results" / OLD_COMMIT
+def old_tree(commit: str = OLD_COMMIT) -> Path:
+    """The ``semjax`` package of ``commit`` (default d239a91), extracted once from this
+    repository into ``benchmarks/results/<commit>``."""
+    target = HERE / "results" / commit
     if not (target / "semjax" / "__init__.py").exists():
         target.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "archive", OLD_COMMIT, "semjax"], cwd=ROOT,
+        archive = subprocess.run(["git", "archive", commit, "semjax"], cwd=ROOT,
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
