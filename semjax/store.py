@@ -383,7 +383,7 @@ class ResultStore:
         with a `StoreWarning` naming the file and the reason when it is there but cannot be
         trusted (recompute it)."""
         record_path = _record_path(self.folder, chunk)
-        if _read_record(record_path) is None and not record_path.exists():
+        if not record_path.exists():  # not finished: nothing to warn about
             return None
         part, problem = _verified_chunk(self.folder, self.manifest, chunk)
         if problem is None:
@@ -611,7 +611,6 @@ def load(folder, seeds=None, **indices) -> Trajectory:
     wanted = np.atleast_1d(wanted).astype(int)
     if wanted.size and (wanted.min() < 0 or wanted.max() >= n_seeds):
         raise ValueError(f"seeds must lie in [0, {n_seeds}); got {seeds!r}.")
-    finished = records(folder)
     assembler, position = None, 0
     chunks = wanted // chunk_size
     boundaries = np.flatnonzero(np.diff(chunks)) + 1
@@ -619,14 +618,10 @@ def load(folder, seeds=None, **indices) -> Trajectory:
         if group.size == 0:
             continue
         chunk = int(chunks[group[0]])
-        path = folder / _chunk_name(chunk)
-        if chunk not in finished:
-            raise ValueError(f"{os.fspath(path)!r} (seeds {chunk * chunk_size}...) is not "
-                             "finished: resume the sweep to compute it.")
         part, problem = _verified_chunk(folder, manifest, chunk)
         if problem is not None:
-            raise ValueError(f"{os.fspath(path)!r} {problem}: resume the sweep to recompute "
-                             "it.")
+            raise ValueError(f"{os.fspath(folder / _chunk_name(chunk))!r} {problem}: resume the "
+                             "sweep to compute it.")
         for axis, index in indices.items():  # one axis at a time: an outer selection
             part = part.select(**{axis: index if isinstance(index, (int, np.integer, slice))
                                   else np.asarray(index, dtype=int)})
