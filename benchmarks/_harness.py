@@ -48,16 +48,22 @@ def try_first_call(name: str, function) -> tuple[float | None, str | None]:
         return None, message
 
 
-def interleaved_medians(functions: dict, repeats: int) -> dict:
-    """Median wall time of each zero-argument callable, the candidates taking turns so that
-    load from other processes hits every candidate alike."""
+def interleaved_samples(functions: dict, repeats: int) -> dict:
+    """Wall times of ``repeats`` calls of each zero-argument callable, the candidates taking
+    turns so that load from other processes hits every candidate alike."""
     samples = {name: [] for name in functions}
     for _ in range(repeats):
         for name, function in functions.items():
             start = time.perf_counter()
             block(function())
             samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def interleaved_medians(functions: dict, repeats: int) -> dict:
+    """Median wall time of each zero-argument callable (`interleaved_samples`)."""
+    return {name: statistics.median(values)
+            for name, values in interleaved_samples(functions, repeats).items()}
 
 
 def two_thread_torch():

@@ -35,6 +35,7 @@ from semjax import readouts as readouts
 from semjax import theory as theory
 from semjax.analysis import Comparison as Comparison
 from semjax.analysis import compare as compare
+from semjax.dynamics import Gates as Gates
 from semjax.dynamics import RunSpec as RunSpec
 from semjax.dynamics import SimulationDiverged as SimulationDiverged
 from semjax.dynamics import UnstableRunWarning as UnstableRunWarning

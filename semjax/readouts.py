@@ -30,6 +30,8 @@ name                per run and record                    meaning
                                                           similarity in the first hidden layer
 ``singular_values`` (r,)                                  singular values of Σ̂yx, descending
 ``weights``         tuple of (n_l, n_{l−1})               the weights (W_1, ..., W_L)
+``pathway_modes``   (n_paths, r)                          a gated network's pathway strengths
+                                                          a_{p,α} = u_αᵀ W̄_p v_α (`semjax.Gates`)
 ==================  ====================================  ==========================================
 
 Any function of the weights is a read-out too, as diffrax's ``SaveAt(fn=...)``: pass it in
@@ -57,6 +59,7 @@ class Readout:
         task_dependent: read against the task (under a schedule: against every task).
         linear_chain: defined only for linear networks without biases.
         closed_form: `semjax.theory.trajectory` can record it.
+        gated: defined only for gated networks (``gates=``).
     """
 
     name: str
@@ -65,6 +68,7 @@ class Readout:
     task_dependent: bool = True
     linear_chain: bool = False
     closed_form: bool = True
+    gated: bool = False
 
     @classmethod
     def of_weights(cls, function: Callable, name: str | None = None, doc: str = "") -> Readout:
@@ -123,6 +127,9 @@ BUILT_IN = (
             "singular values of Σ̂yx = c f(X) Xᵀ, descending, (r,)"),
     Readout("weights", lambda source, weights: tuple(weights),
             "the weights (W_1, ..., W_L)", task_dependent=False, closed_form=False),
+    Readout("pathway_modes", _method("pathway_modes"),
+            "a gated network's pathway strengths a_{p,α} = u_αᵀ W̄_p v_α on the pathways' shared "
+            "singular vectors, (n_paths, r)", closed_form=False, gated=True),
 )
 REGISTRY = {readout.name: readout for readout in BUILT_IN}
 NAMES = tuple(REGISTRY)

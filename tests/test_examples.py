@@ -32,7 +32,8 @@ def _check_figure(path, out_dir) -> None:
 
 def test_every_example_has_a_test():
     tested = {"01_modes_deep_vs_shallow", "02_progressive_differentiation",
-              "03_random_starts_vs_theory", "04_illusions_and_typicality"}
+              "03_random_starts_vs_theory", "04_illusions_and_typicality",
+              "05_gated_networks"}
     assert {path.stem for path in EXAMPLES.glob("*.py")} == tested
 
 
@@ -71,6 +72,13 @@ def test_deep_nets_have_illusions_and_typical_items_respond_first(tmp_path):
     most, least = typical[0], typical[-1]
     assert members[most] == "oak"
     assert np.all(times[:, most] < times[:, least])  # in every seed
+
+
+def test_gated_pathways_race_as_reduced_and_a_relu_net_follows_its_gdln(tmp_path):
+    results = _run("05_gated_networks", tmp_path)
+    assert results["race_error"] < 1e-5  # RK4 at dt = 0.1 against the reduction
+    assert abs(results["race_factor"] - 3) < 1e-9  # the shared module serves 3 contexts
+    assert results["relu_gap"] < 0.08  # measured 3.9 %
 
 
 @pytest.mark.parametrize("name", ["01_modes_deep_vs_shallow"])

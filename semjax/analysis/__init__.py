@@ -28,6 +28,8 @@ from semjax.analysis._development import plateaus as plateaus
 from semjax.analysis._development import representational_similarity as representational_similarity
 from semjax.analysis._development import Typicality as Typicality
 from semjax.analysis._development import typicality as typicality
+from semjax.analysis._gating import ContextSelectivity as ContextSelectivity
+from semjax.analysis._gating import context_selectivity as context_selectivity
 from semjax.analysis._generalisation import basic_level_check as basic_level_check
 from semjax.analysis._generalisation import BasicLevelCheck as BasicLevelCheck
 from semjax.analysis._generalisation import category_coherence as category_coherence

@@ -24,8 +24,12 @@ internal nodes marginalised), with their exact item covariance `form_covariance`
 
 Category coherence (docs/theory.md §5.5): `coherent_category`, a block of ones in Gaussian
 noise.
+
+Contexts (docs/gated-networks.md): `contexts`, every item of an environment in each of K
+contexts, with shared and context-specific properties.
 """
 
+from semjax.datasets._contexts import contexts
 from semjax.datasets._dataset import Dataset
 from semjax.datasets._forms import (
     chain,
@@ -54,6 +58,7 @@ __all__ = [
     "chain",
     "clusters",
     "coherent_category",
+    "contexts",
     "form_covariance",
     "four_items",
     "grid",

@@ -15,6 +15,9 @@ from semjax.dynamics._core import TrainState as TrainState
 from semjax.dynamics._core import integrate as integrate
 from semjax.dynamics._core import observe as observe
 from semjax.dynamics._core import run_batch as run_batch
+from semjax.dynamics._gated import GatedNetwork as GatedNetwork
+from semjax.dynamics._gated import Gates as Gates
+from semjax.dynamics._gated import GateValues as GateValues
 from semjax.dynamics._initialisation import INIT_NAMES as INIT_NAMES
 from semjax.dynamics._initialisation import initialise as initialise
 from semjax.dynamics._network import Network as Network

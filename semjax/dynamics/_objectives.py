@@ -15,7 +15,8 @@ with c the task's ``item_weight`` (1/P under the mean convention, 1 under the su
 
 * `Correlations` (full batch, linear chains): the closed-form field of
   `semjax.dynamics.vector_field`, from Σx and Σyx alone.
-* `Items` (the data form on X and Y, any `semjax.dynamics.Network`): autodiff of the loss on
+* `Items` (the data form on X and Y, any `semjax.dynamics.Network`, or a gated network whose
+  gates travel with the items, `semjax.Gates`): autodiff of the loss on
   the items, full batch or a minibatch of k items drawn from the key each step (with or
   without replacement); the minibatch loss c (P/k) · ½ Σ_{μ∈B} ‖y_μ − f(x_μ)‖² is an unbiased
   estimate of L.
@@ -92,7 +93,7 @@ class Correlations(_Spectrum):
         return tuple(-field for field in self.flow(weights))
 
 
-@functools.partial(jax.tree_util.register_dataclass, data_fields=("task",),
+@functools.partial(jax.tree_util.register_dataclass, data_fields=("task", "gates"),
                    meta_fields=("batch_size", "replace", "network"))
 @dataclasses.dataclass(frozen=True)
 class Items(_Spectrum):
@@ -102,13 +103,16 @@ class Items(_Spectrum):
         task: the `semjax.Task`; its ``item_weight`` must be known (items that generate Σx).
         batch_size: items per step, or None for all P items (deterministic).
         replace: draw the minibatch with replacement (i.i.d. items) or without (k distinct).
-        network: the `semjax.dynamics.Network` (activation, biases); linear by default.
+        network: the `semjax.dynamics.Network` (activation, biases; linear by default), or a
+            gated network's graph (`semjax.dynamics.GatedNetwork`).
+        gates: a gated network's `GateValues` (each item's gates travel with it), else None.
     """
 
     task: object
     batch_size: int | None = None
     replace: bool = False
     network: _network.Network = _network.LINEAR
+    gates: object = None
 
     @property
     def stochastic(self) -> bool:
@@ -117,24 +121,35 @@ class Items(_Spectrum):
 
     def loss(self, weights, items=None):
         """c (P/k) · ½ Σ_{μ∈B} ‖y_μ − f(x_μ)‖² over the items B (all of them when None)."""
-        inputs, targets = self.task.inputs, self.task.targets
+        inputs, targets, gates = self.task.inputs, self.task.targets, self._gates
         if items is not None:
             inputs, targets = inputs[:, items], targets[:, items]
+            gates = tuple(g.take(items) for g in gates)
         weight = self.task.item_weight * self.task.inputs.shape[1] / inputs.shape[1]
-        residual = targets - self.network.apply(weights, inputs)
+        residual = targets - self.network.apply(weights, inputs, *gates)
         return 0.5 * weight * jnp.sum(residual ** 2, axis=(0, 1))
+
+    @property
+    def _gates(self) -> tuple:
+        """The network's per-item arguments after the inputs: (gates,) or ()."""
+        return () if self.gates is None else (self.gates,)
 
     def outputs(self, weights):
         """f(X) on all items."""
-        return self.network.apply(weights, self.task.inputs)
+        return self.network.apply(weights, self.task.inputs, *self._gates)
+
+    def pathway_modes(self, weights):
+        """Each pathway's strength per mode, a_{p,α} = u_αᵀ W̄_p v_α (gated networks)."""
+        return self.network.pathway_modes(weights, self.gates)
 
     def network_map(self, weights):
         """W = W_L ⋯ W_1 (a linear network without biases)."""
         return _network.network_map(weights)
 
     def hidden_gram(self, weights):
-        """Hᵀ H with H = φ(W_1 X + b_1) (the pre-activations at depth 1)."""
-        return _hidden_gram(self.network, weights, self.task)
+        """Hᵀ H with H = φ(W_1 X + b_1) (the pre-activations at depth 1; the gated
+        activity of a gated network)."""
+        return _hidden_gram(self.network, weights, self.task, *self._gates)
 
     def io_correlation(self, weights):
         """Σ̂yx = c f(X) Xᵀ."""
@@ -171,7 +186,7 @@ class Items(_Spectrum):
         return tuple(-g for g in jax.grad(self.loss)(tuple(weights)))
 
 
-def _hidden_gram(network, weights, task):
+def _hidden_gram(network, weights, task, *gates):
     """The items' similarity Hᵀ H in the first hidden layer of ``network``."""
-    hidden = network.hidden(weights, task.inputs)
+    hidden = network.hidden(weights, task.inputs, *gates)
     return _network.matmul(hidden.T, hidden)

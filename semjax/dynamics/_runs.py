@@ -17,7 +17,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from semjax import _interrupts, _validation
-from semjax.dynamics import _core
+from semjax.dynamics import _core, _gated
 from semjax.dynamics._initialisation import initialise
 from semjax.dynamics._spec import RunSpec
 from semjax.task import Task
@@ -68,12 +68,13 @@ CPU_INIT_BATCH = 256
 HAAR_INITS = ("orthogonal", "aligned", "lambda_balanced")  # they draw Haar matrices (QR)
 
 
-@functools.partial(jax.jit, static_argnames=("name", "shapes", "bias"))
+@functools.partial(jax.jit, static_argnames=("name", "shapes", "bias", "gated"))
 def _draw_starts(keys, seeds, scales, lams, output_basis, input_basis, *, name: str,
-                 shapes: tuple, bias: bool):
+                 shapes: tuple, bias: bool, gated: tuple | None = None):
     """Per-run keys (``keys[seeds]`` for an array of keys, ``fold_in(keys, seed)`` for one base
     key) and the named initialiser's weights for each run, with zero bias columns if ``bias``;
-    one compiled call."""
+    one compiled call. ``gated``: (graph, carried modes) of a gated network's aligned start
+    (`semjax.dynamics._gated.aligned_weights`; the bases are the pathways')."""
     if keys.ndim == 0:
         run_keys = jax.vmap(lambda seed: jax.random.fold_in(keys, seed))(seeds)
     else:
@@ -81,7 +82,9 @@ def _draw_starts(keys, seeds, scales, lams, output_basis, input_basis, *, name: 
 
     def one(arguments):
         key, scale, lam = arguments
-        weights = initialise(name, key, scale, lam, shapes, output_basis, input_basis)
+        weights = (initialise(name, key, scale, lam, shapes, output_basis, input_basis)
+                   if gated is None else
+                   _gated.aligned_weights(key, scale, output_basis, input_basis, *gated))
         return tuple(jnp.concatenate([w, jnp.zeros((w.shape[0], 1), w.dtype)], axis=1)
                      if bias else w for w in weights)
     if jax.default_backend() != "cpu" or name not in HAAR_INITS:
@@ -97,8 +100,16 @@ def _seed_keys(key, seeds):
 def starts(spec: RunSpec, runs=None) -> tuple[tuple, object]:
     """The starting weights and the seed key of the runs ``runs`` of ``spec`` (indices on its
     flattened run axis, row-major over ``spec.axes``; default: every run), with zero bias
-    columns where the network has biases. The host prepares every per-run number, so the
-    draws are one compiled call."""
+    columns where the network has biases and zero weights on a gated network's absent edges.
+    The host prepares every per-run number, so the draws are one compiled call."""
+    weights, seed_keys = _starts(spec, runs)
+    if spec.gates is not None:
+        weights = _gated.without_absent_edges(spec.gates.network, weights)
+    return weights, seed_keys
+
+
+def _starts(spec: RunSpec, runs) -> tuple[tuple, object]:
+    """`starts` before absent edges are zeroed."""
     runs = np.arange(spec.n_runs) if runs is None else np.asarray(runs)
     dtype, shapes = np.dtype(spec.dtype), spec.shapes
     seeds = spec.seed_index()[runs].astype(np.uint32)  # fold_in takes 32-bit data
@@ -113,15 +124,20 @@ def starts(spec: RunSpec, runs=None) -> tuple[tuple, object]:
                 array = np.concatenate([array, np.zeros((*array.shape[:-1], 1))], axis=-1)
             weights.append(jnp.asarray(array.astype(dtype)))
         return tuple(weights), _seed_keys(keys, jnp.asarray(seeds))
-    init, task = spec["init"], spec.task
-    output_basis, input_basis = (_task_bases(task) if init == "aligned"
-                                 else (np.eye(task.n_out), np.eye(task.n_in)))
+    init, task, gated = spec["init"], spec.task, None
+    if spec.gates is not None and init == "aligned":
+        correlations = _gated.pathway_correlations(task, spec.gates)
+        output_basis, input_basis = correlations.U, correlations.V
+        gated = (spec.gates.network, tuple(map(tuple, correlations.carried.tolist())))
+    else:
+        output_basis, input_basis = (_task_bases(task) if init == "aligned"
+                                     else (np.eye(task.n_out), np.eye(task.n_in)))
     return _draw_starts(keys, jnp.asarray(seeds), jnp.asarray(spec.per_run("init_scale")[runs]
                                                                 .astype(dtype)),
                         jnp.asarray(spec.per_run("lam")[runs].astype(dtype)),
                         jnp.asarray(output_basis.astype(dtype)),
                         jnp.asarray(input_basis.astype(dtype)), name=init, shapes=shapes,
-                        bias=spec["bias"])
+                        bias=spec["bias"], gated=gated)
 
 
 # ----------------------------------------------------------------------------- memory

@@ -30,6 +30,7 @@ import functools
 import inspect
 import math
 import types
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -39,7 +40,7 @@ import numpy as np
 import optax
 
 from semjax import _validation, readouts
-from semjax.dynamics import _core, _network
+from semjax.dynamics import _core, _gated, _network
 from semjax.dynamics._initialisation import INIT_NAMES
 from semjax.dynamics._objectives import Correlations, Items
 from semjax.dynamics._steppers import INTEGRATORS, GradientFlow, Optax
@@ -251,12 +252,6 @@ def _dtype(value, earlier):
     except TypeError:
         raise ValueError(f"dtype must be one of 'float32', 'float64'; got {value!r}.") from None
     _validation.choice("dtype", name, ("float32", "float64"))
-    if name == "float64" and not jax.config.jax_enable_x64:
-        hint = (" (the explicit initial weights are float64: pass dtype='float32' to run them "
-                "in float32 on purpose)" if isinstance(init, ExplicitWeights) else "")
-        raise ValueError('dtype="float64" needs 64-bit JAX: call '
-                         'jax.config.update("jax_enable_x64", True) before creating arrays'
-                         f"{hint}.")
     return jnp.dtype(name)
 
 
@@ -293,6 +288,28 @@ def _lam(value, earlier) -> Axis:
         raise ValueError(f"init='lambda_balanced' is defined for depth=2; got "
                          f"depth={len(shapes)}.")
     return lam
+
+
+def _gates(value, earlier) -> _gated.Gates | None:
+    if value is None:
+        return None
+    if not isinstance(value, _gated.Gates):
+        raise TypeError(f"gates must be a semjax.Gates (the graph of modules and edges and each "
+                        f"item's gates), e.g. semjax.Gates([[4], [8, 8], [7]], nodes={{1: g}}); "
+                        f"got {_validation.describe(value)}.")
+    activation = earlier.get("activation", "linear")
+    if activation != "linear" or earlier["bias"]:
+        raise ValueError(f"gates make a gated deep linear network: leave activation='linear' "
+                         f"and bias=False (got activation={activation!r}, "
+                         f"bias={earlier['bias']}); a ReLU network's own gates are "
+                         "semjax.Gates.relu(weights, task.inputs).")
+    init, lam = earlier["init"], earlier["lam"]
+    if init == "lambda_balanced" or lam.is_axis or lam.values[0] != 0:
+        raise ValueError("gates: λ-balanced starts are defined for plain two-layer networks; use "
+                         "init='aligned' (the reduction's aligned start), 'gaussian' or explicit "
+                         "weights, with lam=0.")
+    _gated.check_against(value, earlier["task"].task, _shapes(earlier))
+    return value
 
 
 def _init_scale(value, earlier) -> Axis | None:
@@ -351,11 +368,16 @@ def _length(name: str, kind):
 
 def _record(value, earlier) -> tuple:
     resolved = readouts.resolve(value)
-    network = _network.Network(earlier["activation"], earlier["bias"])
+    gates = earlier.get("gates")
+    network = (_network.Network(earlier["activation"], earlier["bias"]) if gates is None
+               else gates.network)
     for readout in resolved:
         if readout.linear_chain and not network.linear_chain:
             raise ValueError(f"record={readout.name!r} is defined for linear networks without "
-                             "biases; record 'outputs' (f(X) on the items) instead.")
+                             "biases or gates; record 'outputs' (f(X) on the items) instead.")
+        if readout.gated and gates is None:
+            raise ValueError(f"record={readout.name!r} is defined for gated networks: pass "
+                             "gates=semjax.Gates(...), or leave it out of record.")
         if readout.name in _RESERVED_FIELD_NAMES:
             raise ValueError(f"record: a read-out cannot be named {readout.name!r} (a "
                              "Trajectory attribute); rename the function.")
@@ -429,6 +451,13 @@ OPTIONS = (
     Option("lam", 0.0, "λ of λ-balanced starts (W_2ᵀW_2 − W_1W_1ᵀ = λI, depth 2, init "
            "\"aligned\" or \"lambda_balanced\"); a sequence adds a \"lam\" batch axis, traced.",
            _lam, role="traced", axis="lam"),
+    Option("gates", None, "a `semjax.Gates`: a gated deep linear network (modules, edges, "
+           "and each item's node and edge gates; Saxe et al. 2022), which trains on the task's "
+           "items, each item with its gates (minibatches draw them with the items); its layer "
+           "widths must match ``depth`` and ``hidden``. ``init=\"aligned\"`` starts it aligned "
+           "and balanced on the pathways' shared modes (`semjax.theory.neural_race` is then "
+           "exact when the pathways share their singular vectors). None: no gates.", _gates,
+           grid=True, labelled=True, toml=False),
     Option("init_scale", None, "the init scale (meaning per initialiser in "
            "`semjax.dynamics.initialise`), a number or a sequence (a \"scale\" batch axis, "
            "traced); required for a named ``init``.", _init_scale, role="traced", axis="scale"),
@@ -519,7 +548,18 @@ class RunSpec:
                             f"takes {', '.join(sorted(names))}.")
         values = check_values(entry, declared, arguments)
         spec = cls(entry, types.MappingProxyType(values))
-        spec.validate()
+        # float64 needs 64-bit JAX: a check of the session, not of an argument, so it comes
+        # after every argument's own (a weight of the wrong shape is named first)
+        refused = spec.dtype == jnp.float64 and not jax.config.jax_enable_x64
+        with warnings.catch_warnings():
+            if refused:  # validate's float64 casts would warn before the error below
+                warnings.filterwarnings("ignore", "Explicitly requested dtype", UserWarning)
+            spec.validate()
+        if refused:
+            hint = (" (the explicit initial weights are float64: pass dtype='float32' to run "
+                    "them in float32 on purpose)" if spec.explicit else "")
+            raise ValueError('dtype="float64" needs 64-bit JAX: call jax.config.update('
+                             f'"jax_enable_x64", True) before creating arrays{hint}.')
         return spec
 
     def validate(self) -> None:
@@ -550,8 +590,15 @@ class RunSpec:
         return self.values["task"].schedule
 
     @functools.cached_property
-    def network(self) -> _network.Network:
+    def network(self) -> _network.Network | _gated.GatedNetwork:
+        """The network's static form: a `Network`, or a gated network's graph."""
+        if self.gates is not None:
+            return self.gates.network
         return _network.Network(self.values.get("activation", "linear"), self.values["bias"])
+
+    @property
+    def gates(self) -> _gated.Gates | None:
+        return self.values["gates"]
 
     @functools.cached_property
     def shapes(self) -> tuple:
@@ -750,12 +797,16 @@ class RunSpec:
         return jax.tree.map(lambda *leaves: jnp.stack(leaves), *parts)
 
     def _objective(self, task: Task):
-        cast = jax.tree.map(lambda a: jnp.asarray(a, self.dtype), task)
+        # without its names (static pytree data that the dynamics never read), every task of
+        # one shape shares one compilation
+        cast = dataclasses.replace(jax.tree.map(lambda a: jnp.asarray(a, self.dtype), task),
+                                   item_names=None, property_names=None)
         batch_size, net = self.values.get("batch_size"), self.network
         if batch_size is None and net.linear_chain:
             return Correlations(cast)
         replace = self.values.get("replace", False)
-        need = "batch_size" if batch_size is not None else f"activation={net.activation!r}, bias"
+        need = ("batch_size" if batch_size is not None else "gates" if self.gates is not None
+                else f"activation={net.activation!r}, bias")
         if task.item_weight is None:
             raise ValueError(f"{need} needs a task whose items generate its correlations "
                              "(Σx = c X Xᵀ, Σyx = c Y Xᵀ): build it with Task.from_dataset("
@@ -763,7 +814,9 @@ class RunSpec:
         if batch_size is not None and not replace and batch_size > task.n_items:
             raise ValueError(f"batch_size={batch_size} exceeds the task's {task.n_items} items; "
                              "use batch_size ≤ the number of items, or replace=True.")
-        return Items(cast, batch_size=batch_size, replace=replace, network=net)
+        gates = (None if self.gates is None else self.gates.values(
+            task, self.dtype, bases=any(readout.gated for readout in self.readouts)))
+        return Items(cast, batch_size=batch_size, replace=replace, network=net, gates=gates)
 
     @functools.cached_property
     def backend(self) -> str:
@@ -824,6 +877,13 @@ class RunSpec:
                 "init": "explicit" if isinstance(init, ExplicitWeights) else init,
                 "task_s": self.task.s.tolist(), "task_fingerprint": self.task.fingerprint,
                 "source": f"semjax.{self.entry}"}
+        if self.gates is not None:
+            network = self.gates.network
+            info["gates"] = {"modules": [list(m) for m in network.modules],
+                             "edges": [[list(e) for e in layer] for layer in network.edges],
+                             "paths": [list(p) for p in network.paths]}
+        if self.task.item_names is not None:  # labels of plots (semjax.plotting)
+            info["item_names"] = list(self.task.item_names)
         if not isinstance(init, ExplicitWeights):
             lam = self.values["lam"]
             info |= {"init_scale": self.values["init_scale"].values.tolist(),

@@ -4,12 +4,22 @@ Mode strengths (`mode_strength` and its special cases), learning times (exact an
 approximations), finite learning rates (the exact gradient-descent map `gd_mode_strength`, its
 `gd_stability_bound`, and the O(η)-corrected `modified_flow_mode_strength`), exact matrix
 solutions from λ-balanced starts, analytic dataset spectra, and `trajectory`, which returns a
-`semjax.Trajectory` on the same axes as `semjax.simulate`.
+`semjax.Trajectory` on the same axes as `semjax.simulate`. `fit` fits the closed form to any
+run's mode strengths (docs/theory-fitting.md); `weight_decay_mode_strength` is the closed form
+under L2 weight decay. `pathway_correlations`, `neural_race`, `pathway_strength` and
+`race_loss` are the neural race reduction of gated networks (docs/gated-networks.md).
 """
 
 from semjax.theory._finite_step import gd_mode_strength as gd_mode_strength
 from semjax.theory._finite_step import gd_stability_bound as gd_stability_bound
 from semjax.theory._finite_step import modified_flow_mode_strength as modified_flow_mode_strength
+from semjax.dynamics._gated import PathwayCorrelations as PathwayCorrelations
+from semjax.dynamics._gated import pathway_correlations as pathway_correlations
+from semjax.theory._gated import neural_race as neural_race
+from semjax.theory._gated import pathway_strength as pathway_strength
+from semjax.theory._gated import race_loss as race_loss
+from semjax.theory._fit import Fit as Fit
+from semjax.theory._fit import fit as fit
 from semjax.theory._generalisation import GeneralisationErrors as GeneralisationErrors
 from semjax.theory._generalisation import JointTeacher as JointTeacher
 from semjax.theory._generalisation import OptimalStopping as OptimalStopping
@@ -62,3 +72,4 @@ from semjax.theory._schedule import Forgetting as Forgetting
 from semjax.theory._schedule import ScheduleSolution as ScheduleSolution
 from semjax.theory._schedule import forgetting as forgetting
 from semjax.theory._schedule import schedule_solution as schedule_solution
+from semjax.theory._weight_decay import weight_decay_mode_strength as weight_decay_mode_strength
