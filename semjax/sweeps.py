@@ -225,6 +225,12 @@ def plan(task=None, /, **arguments) -> SweepPlan:
         if name in run_arguments:
             raise ValueError(f"sweep sets {name} itself for each run; pass key= and n_seeds= "
                              "(and the sweep's own throw= and progress=) instead.")
+    swept = settings["over"].get("init", ()) if isinstance(settings["over"], Mapping) else ()
+    inits = [run_arguments.get("init", "gaussian"),
+             *(swept.values() if isinstance(swept, Mapping) else swept)]
+    if not all(isinstance(init, str) for init in inits):
+        raise ValueError("sweep needs a named init (random starts drawn per seed), e.g. "
+                         "init='gaussian'; explicit weights run with semjax.simulate.")
     entry = "train" if "optimizer" in run_arguments or "optimizer" in (
         settings["over"] or {}) else "simulate"
     axes = _outer_axes(settings["over"], task, run_arguments, entry)
@@ -312,8 +318,6 @@ def _configuration_spec(entry: str, task, run_arguments: dict, configuration: di
         spec = RunSpec.build(entry, **arguments)
     except (TypeError, ValueError) as error:
         raise type(error)(f"{error}{where}") from None
-    if spec.explicit:
-        raise ValueError("sweep needs a named init (random starts drawn per seed).")
     return spec
 
 
@@ -369,6 +373,9 @@ def manifest(spec: RunSpec) -> dict:
                      else getattr(r.compute, "function", r.compute) for r in value]
         elif option.name == "dtype":
             value = np.dtype(value).name
+        elif dataclasses.is_dataclass(value):  # a `semjax.Gates`: its arrays by fingerprint
+            config |= store.fingerprint(value, option.name)
+            continue
         config[option.name] = store.jsonable(value)
         if " at 0x" in json.dumps(config[option.name]):
             raise ValueError(f"{option.name}={spec[option.name]!r} cannot be recorded in a store "

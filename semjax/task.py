@@ -156,16 +156,25 @@ class Task:
             normalise: ``"mean"`` (default, Σx = XXᵀ/P, Σyx = YXᵀ/P, the 2019 paper's
                 expectation convention) or ``"sum"`` (Σx = XXᵀ, Σyx = YXᵀ, the 2014 paper's
                 and the seed's).
+
+        Examples:
+            >>> from semjax import Task, datasets
+            >>> data = datasets.four_items()                   # 4 items × 7 properties
+            >>> Task.from_dataset(data).modes.s.round(3)       # Σyx = YXᵀ/P with P = 4
+            array([0.661, 0.433, 0.25 , 0.25 ])
+            >>> Task.from_dataset(data, normalise="sum").modes.s.round(3)   # Σyx = YXᵀ
+            array([2.646, 1.732, 1.   , 1.   ])
         """
         _validation.choice("normalise", normalise, _NORMALISATIONS)
         if not all(hasattr(dataset, name) for name in ("inputs", "targets", "item_names",
                                                       "property_names")):
             raise TypeError(
                 f"dataset must be a semjax.datasets.Dataset (inputs X, targets Y, item and "
-                f"property names); got {_validation.describe(dataset)}. For a bare "
-                "item-by-property matrix Y use "
+                f"property names); got {_validation.describe(dataset)}. For a bare targets "
+                "matrix Y (properties × items) use "
                 "Task.from_dataset(semjax.datasets.Dataset.from_arrays(Y)) (one-hot items; "
-                "inputs=X for others).")
+                "inputs=X for others); for correlations you have already, "
+                "semjax.Task(sigma_yx=..., sigma_x=...).")
         X = _validation.finite_matrix("dataset.inputs", dataset.inputs)
         Y = _validation.finite_matrix("dataset.targets", dataset.targets, shape=(None, X.shape[1]))
         scale = 1.0 / X.shape[1] if normalise == "mean" else 1.0

@@ -22,7 +22,13 @@ Under a task schedule (`semjax.Schedule`), the task-dependent read-outs (``modes
 schedule, on an axis after time: e.g. ``modes`` (*batch, time, n_tasks, r); ``phase`` says
 which task was being trained on (a record at a switch time belongs to the new phase).
 
-``coords`` maps each batch-axis name to the values along it (init scales, seed indices).
+``coords`` maps each batch-axis name to the values along it (init scales, seed indices);
+`Trajectory.select` picks runs by position or by these values.
+
+Time: ``t`` is in units of τ, except for runs with several step sizes (a "learning_rate" or
+"dt" axis), whose time grids differ: there ``t`` is the step index (``info["time_unit"] ==
+"step"``) and `Trajectory.on_times` puts every run on one time axis, t = step · η (a discrete
+optimiser with learning rate η corresponds to gradient flow with dt = η, `semjax.task`).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from semjax import readouts as _readouts
 FORMAT_NAME = "semjax.Trajectory"
 FORMAT_VERSION = 2  # 1: the built-in fields only, by fixed names; 2: a header listing them
 _TIME_FIELDS = ("step", "phase")  # optional integer labels of the time axis
+_STEP_AXES = ("dt", "learning_rate")  # the batch axes of step sizes (simulate, train)
 
 
 def _freeze(info: Mapping) -> tuple:
@@ -65,6 +72,37 @@ def _map_field(function, value):
     return tuple(function(v) for v in value) if isinstance(value, tuple) else function(value)
 
 
+def _is_position(value) -> bool:
+    """Whether a selection picks positions: an int (not a bool), a slice, or a 1-D sequence of
+    ints or bools; anything else is a coordinate value."""
+    if isinstance(value, slice):
+        return True
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    return (isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) == 1
+            and np.asarray(value).dtype.kind in "iub")
+
+
+def _same_coordinate(coordinate, value) -> bool:
+    """Whether ``value`` is this coordinate: numbers equal to a relative 1e-9, others equal."""
+    first, second = np.asarray(coordinate), np.asarray(value)
+    if first.shape != second.shape:
+        return False
+    if first.dtype.kind in "iuf" and second.dtype.kind in "iuf":
+        return bool(np.allclose(first, second, rtol=1e-9, atol=0.0))
+    return bool(np.array_equal(first, second))
+
+
+def _listed(values, limit: int = 10) -> str:
+    """Coordinates for a message: all of them, or the first ``limit`` and their number."""
+    items = np.asarray(values).tolist()
+    if len(items) <= limit:
+        return repr(items)
+    return f"[{', '.join(map(repr, items[:limit]))}, ... ({len(items)} in all)]"
+
+
 @functools.partial(
     jax.tree_util.register_dataclass,
     data_fields=("t", *_TIME_FIELDS, "finite", "coords", "fields"),
@@ -75,7 +113,9 @@ class Trajectory:
     """Recorded learning dynamics with named batch axes (see the module docstring for shapes).
 
     Attributes:
-        t: recording times in units of τ (for `semjax.train`: step · learning rate).
+        t: recording times in units of τ (for `semjax.train`: step · learning rate); with
+            several step sizes (a "learning_rate" or "dt" axis) the step index, and
+            ``info["time_unit"] == "step"`` (`on_times` puts such runs on one time axis).
         step: the number of optimiser steps taken at each record (`semjax.train`), or None.
         phase: the schedule phase active at each record (module docstring), or None.
         finite: per-run flag, False where any recorded value or the final weights are not
@@ -253,25 +293,164 @@ class Trajectory:
             labels.append("(" + ", ".join(parts) + ")")
         return ", ".join(labels)
 
-    def select(self, **indices: int) -> Trajectory:
-        """Index batch axes by name, e.g. ``traj.select(scale=0, seed=3)``; axes indexed by an
-        int are dropped.
+    def select(self, **selection) -> Trajectory:
+        """Pick runs along batch axes by name, by position or by coordinate value.
+
+        An int is a position and drops its axis (``traj.select(scale=0, seed=3)``); a slice,
+        or a sequence of ints or bools, picks positions and keeps the axis. Any other value is
+        looked up among the axis's coordinates (``coords``), numbers to a relative 1e-9: one
+        value drops the axis (``runs.select(learning_rate=0.1)``,
+        ``sweep.select(optimizer="sgd")``), a sequence of values keeps it. Coordinates that
+        are ints themselves (hidden widths, depths) are picked by value with `sel`.
+
+        Picking one value of the step-size axis ("learning_rate" or "dt") of a run whose
+        ``t`` counts steps (``info["time_unit"] == "step"``) gives that run on its own time
+        axis, t = step · η in units of τ (`on_times`).
 
         Raises:
-            ValueError: an unknown axis name.
+            ValueError: an unknown axis name, or a value that is not among the axis's
+                coordinates (naming the axis, the value and the coordinates).
+            IndexError: a position beyond the axis's size (naming the axis).
         """
-        unknown = set(indices) - set(self.batch_axes)
+        self._check_axes(selection)
+        positions = {axis: value if _is_position(value) else self._positions(axis, value)
+                     for axis, value in selection.items()}
+        sizes = dict(zip(self.batch_axes, self.batch_shape))
+        for axis, position in positions.items():
+            beyond = (np.asarray(position) if not isinstance(position, slice) else
+                      np.zeros(0, int))
+            if beyond.dtype.kind in "iu" and np.any((beyond >= sizes[axis])
+                                                    | (beyond < -sizes[axis])):
+                raise IndexError(f"position {np.asarray(position).tolist()!r} is beyond the "
+                                 f"{sizes[axis]} entries of "
+                                 f"axis {axis!r} (coordinates {_listed(self.coords[axis])}); "
+                                 "give a position below it, or a coordinate value.")
+        index = tuple(positions.get(axis, slice(None)) for axis in self.batch_axes)
+        kept = tuple(a for a in self.batch_axes
+                     if not isinstance(positions.get(a), (int, np.integer)))
+        coords = {a: np.asarray(self.coords[a])[positions.get(a, slice(None))] for a in kept}
+        fields = {name: _map_field(lambda array: np.asarray(array)[index], value)
+                  for name, value in self.fields.items()}
+        picked = dataclasses.replace(self, finite=np.asarray(self.finite)[index], coords=coords,
+                                     fields=fields, batch_axes=kept)
+        axis = self._step_axis()
+        if axis is None or axis in kept or axis not in positions:
+            return picked
+        rate = float(np.asarray(self.coords[axis])[positions[axis]])
+        return picked.replace(t=np.asarray(self.t) * rate,
+                              info_items=_freeze(self.info | {"time_unit": "tau"}))
+
+    def sel(self, **values) -> Trajectory:
+        """Pick runs by coordinate value only, ints included: ``sweep.sel(hidden=16)`` is the
+        run of width 16 whatever its position (`select` reads an int as a position). One value
+        drops its axis, a sequence of values keeps it.
+
+        Raises:
+            ValueError: an unknown axis name, or a value that is not among the axis's
+                coordinates (naming the axis, the value and the coordinates).
+        """
+        self._check_axes(values)
+        return self.select(**{axis: self._positions(axis, value)
+                              for axis, value in values.items()})
+
+    def _check_axes(self, names) -> None:
+        """Raise a ValueError naming the batch axes among ``names`` this trajectory lacks."""
+        unknown = set(names) - set(self.batch_axes)
         if unknown:
             raise ValueError(f"unknown batch axes {sorted(unknown)}; this trajectory has "
                              f"{self.batch_axes}.")
-        index = tuple(indices.get(axis, slice(None)) for axis in self.batch_axes)
-        kept = tuple(a for a in self.batch_axes
-                     if not isinstance(indices.get(a), (int, np.integer)))
-        coords = {a: np.asarray(self.coords[a])[indices.get(a, slice(None))] for a in kept}
-        fields = {name: _map_field(lambda array: np.asarray(array)[index], value)
-                  for name, value in self.fields.items()}
-        return dataclasses.replace(self, finite=np.asarray(self.finite)[index], coords=coords,
-                                   fields=fields, batch_axes=kept)
+
+    def _positions(self, axis: str, value):
+        """The position of coordinate ``value`` on ``axis`` (an int), or of each value of a
+        sequence of them (an int array)."""
+        coordinates = np.asarray(self.coords[axis])
+        single = np.ndim(value) == coordinates.ndim - 1  # one value, not a sequence of them
+        positions = []
+        for wanted in ([value] if single else list(value)):
+            found = [i for i, c in enumerate(coordinates) if _same_coordinate(c, wanted)]
+            if not found:
+                raise ValueError(f"axis {axis!r} has no coordinate "
+                                 f"{np.asarray(wanted).tolist()!r}; its coordinates "
+                                 f"are {_listed(coordinates)}. Give one of them, or a position "
+                                 f"(an int below {len(coordinates)}).")
+            positions.append(found[0])
+        return positions[0] if single else np.asarray(positions, dtype=int)
+
+    def _step_axis(self) -> str | None:
+        """The step-size axis of a run whose ``t`` counts steps (module docstring), or None."""
+        if self.info.get("time_unit") != "step":
+            return None
+        return next((axis for axis in _STEP_AXES if axis in self.batch_axes), None)
+
+    def on_times(self, t=None) -> Trajectory:
+        """The trajectory on one time grid in units of τ, interpolated linearly in time.
+
+        A discrete optimiser with learning rate η corresponds to gradient flow with dt = η
+        (`semjax.task`): its step k is at t = kη. A run with several step sizes (a
+        "learning_rate" axis of `semjax.train`, a "dt" axis of `semjax.simulate`) records
+        against the step index (``info["time_unit"] == "step"``); here each run is placed at
+        its own times step · η and all are interpolated onto ``t``, so that they can be
+        compared with each other and with gradient flow (``semjax.compare(a, b, t=...)``).
+        For adaptive optimisers (Adam, ...) step · η is a label, not the flow's time.
+
+        Args:
+            t: the times, 1-D, increasing, in units of τ, each within every run's span.
+                Default: the times of the run with the smallest step size (every run covers
+                them), or ``self.t`` for a run already in units of τ.
+
+        Returns:
+            A trajectory with these times, each recorded field interpolated linearly between
+            the records around each time (exact at recorded times), ``step`` dropped, ``phase``
+            that of the last record at or before each time, ``info["time_unit"] = "tau"``.
+
+        Raises:
+            ValueError: ``t`` not 1-D and increasing, or beyond a run's last record (naming
+                the run and its end); a run counting steps without a step-size axis.
+        """
+        own = np.asarray(self.t, dtype=float)
+        axis = self._step_axis()
+        if self.info.get("time_unit") == "step" and axis is None:
+            raise ValueError("t counts optimiser steps and no learning rate is known (a built "
+                             "optax transformation): give learning_rate=η to semjax.train, "
+                             "which sets t = step · η.")
+        rates = (np.ones(1) if axis is None else
+                 np.asarray(self.coords[axis], dtype=float))  # each run's time: own · rate
+        t = own * rates.min() if t is None else np.asarray(t, dtype=float)
+        if t.ndim != 1 or not t.size or np.any(np.diff(t) < 0):
+            raise ValueError(f"t must be a non-empty 1-D array of increasing times (in units of "
+                             f"τ); got shape {t.shape}.")
+        if len(own) < 2:
+            raise ValueError("on_times needs at least two records to interpolate between.")
+        for rate in rates:
+            start, end = own[0] * rate, own[-1] * rate
+            if t[0] < start - 1e-12 * abs(end) or t[-1] > end * (1 + 1e-12):
+                run = "" if axis is None else f" of the run with {axis}={rate:g}"
+                raise ValueError(f"t spans [{t[0]:g}, {t[-1]:g}] but the records{run} span "
+                                 f"[{start:g}, {end:g}]: give times within every run's span.")
+
+        def on_grid(array, times):  # (*batch, time, ...) at `times` → at t
+            right = np.clip(np.searchsorted(times, t, side="right"), 1, len(times) - 1)
+            weight = ((t - times[right - 1]) / (times[right] - times[right - 1])).reshape(
+                (-1,) + (1,) * (np.ndim(array) - len(self.batch_axes) - 1))
+            depth = len(self.batch_axes)
+            before = np.take(array, right - 1, axis=depth)
+            return before + weight * (np.take(array, right, axis=depth) - before)
+
+        def interpolated(array):
+            array = np.asarray(array)
+            if axis is None:
+                return on_grid(array, own)
+            where = self.batch_axes.index(axis)
+            return np.concatenate([on_grid(np.take(array, [i], axis=where), own * rate)
+                                   for i, rate in enumerate(rates)], axis=where)
+
+        phase = None
+        if self.phase is not None:
+            previous = np.clip(np.searchsorted(own, t, side="right") - 1, 0, len(own) - 1)
+            phase = np.asarray(self.phase)[previous]
+        fields = {name: _map_field(interpolated, value) for name, value in self.fields.items()}
+        return dataclasses.replace(self, t=t, step=None, phase=phase, fields=fields,
+                                   info_items=_freeze(self.info | {"time_unit": "tau"}))
 
     def on_task(self, task) -> Trajectory:
         """The read-outs against one task of a schedule run (module docstring), as a

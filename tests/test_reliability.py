@@ -26,7 +26,8 @@ def test_a_schedule_duration_given_as_text_is_refused(seed_task):
 
 def test_a_bare_matrix_as_a_dataset_names_the_fix():
     with pytest.raises(TypeError, match=r"dataset must be a semjax.datasets.Dataset .* got an "
-                                        r"array of shape \(7, 4\).*Dataset.from_arrays\(Y\)"):
+                                        r"array of shape \(7, 4\).*Dataset.from_arrays\(Y\).*"
+                                        r"semjax.Task\(sigma_yx=..., sigma_x=...\)"):
         semjax.Task.from_dataset(np.ones((7, 4)))
     task = semjax.Task.from_dataset(datasets.Dataset.from_arrays(np.eye(7, 4)))
     assert task.sigma_yx.shape == (7, 4)
@@ -166,9 +167,11 @@ def test_an_output_that_cannot_be_written_is_refused_first_and_a_late_failure_lo
 
 
 def _start_semjax(argv, cwd):
-    """The console script in a fresh process, SIGINT at its default whatever the parent does."""
+    """The console script in a fresh process in its own session (a Ctrl-C at the terminal
+    reaches only this test), SIGINT at its default whatever the parent does."""
     return subprocess.Popen([shutil.which("semjax") or "semjax", *map(str, argv)], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
@@ -218,6 +221,7 @@ def test_every_ctrl_c_stops_a_sweep_keeps_its_chunks_and_says_how_to_resume(tmp_
     else:
         assert f"run 'semjax sweep {spec}' again to resume" in output, output
         assert list((tmp_path / "store").glob("chunk_*.json"))  # the finished chunks are kept
+        assert not (tmp_path / "store" / "lock").exists()  # the lock went with the process
 
 
 def test_a_dropped_ctrl_c_is_acted_on_at_the_next_chunk(seed_task, tmp_path, monkeypatch):
@@ -303,3 +307,55 @@ def test_modes_outside_the_aligned_approximation_are_named_not_refused(seed_task
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         theory.random_start_a0(seed_task, tuple(1e-3 * w for w in weights))
+
+
+def _origin_of_semjax(python: str, folder: Path) -> str:
+    """Where ``python``, run in ``folder`` as a user would (no PYTHONPATH), finds semjax:
+    its ``__init__.py``, or "None" for a namespace package (the child is killed after 60 s)."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PYTHONPATH", "PYTHONSAFEPATH")}
+    result = subprocess.run([python, "-c", "import importlib.util as u; "
+                             "print(u.find_spec('semjax').origin)"], cwd=folder, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_semjax_imports_from_the_folder_above_a_checkout_named_semjax(tmp_path):
+    """A clone is a folder named semjax; run from the folder above it, Python sees that folder
+    first, as an empty namespace package, unless the installed semjax is a regular package on
+    sys.path (pyproject's package-dir: an editable install by a .pth path, not an import hook
+    asked after the namespace package is made). Needs an install from this pyproject."""
+    (tmp_path / "semjax").symlink_to(Path(__file__).resolve().parents[1],
+                                     target_is_directory=True)
+    origin = _origin_of_semjax(sys.executable, tmp_path)
+    assert origin.endswith(os.path.join("semjax", "__init__.py")), (
+        f"semjax from the folder above a checkout is {origin}: reinstall (pip install -e .)")
+
+
+@pytest.mark.slow
+def test_an_editable_install_of_a_clone_imports_from_the_folder_above_it(tmp_path):
+    """The same from a fresh editable install of a copy of the checkout named semjax (about
+    10 s: pip builds the editable wheel with this environment's setuptools)."""
+    setuptools = pytest.importorskip("setuptools")
+    if int(setuptools.__version__.split(".")[0]) < 68:
+        pytest.skip("pyproject needs setuptools >= 68 to build")
+    root, clone = Path(__file__).resolve().parents[1], tmp_path / "semjax"
+    clone.mkdir()
+    for path in root.iterdir():  # pyproject.toml, README.md and every other top-level file
+        if path.is_file():
+            shutil.copy(path, clone / path.name)
+    shutil.copytree(root / "semjax", clone / "semjax",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")],
+                   check=True, timeout=120)
+    python = str(tmp_path / "venv" / "bin" / "python")
+    packages = subprocess.run([python, "-c", "import sysconfig; "
+                               "print(sysconfig.get_paths()['purelib'])"], capture_output=True,
+                              text=True, check=True, timeout=60).stdout.strip()
+    import site  # the venv borrows this environment's pip, setuptools and dependencies
+    Path(packages, "borrowed.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--no-build-isolation", "-e", str(clone)], check=True, timeout=300,
+                   capture_output=True)
+    assert _origin_of_semjax(python, tmp_path) == str(clone / "semjax" / "__init__.py")

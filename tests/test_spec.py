@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -121,6 +122,10 @@ def test_a_toml_spec_gets_the_same_message(tmp_path, name, value):
     result = subprocess.run([sys.executable, "-m", "semjax.cli", "sweep", str(spec),
                              "--dry-run"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stdout + result.stderr
+    if value == '"0.01"':  # a number in quotes: the spec's own message, naming the fix
+        assert (f'semjax: error: {spec} [sweep]: {name} = "0.01" is text (in quotes), not a '
+                f"number; write {name} = 0.01 without quotes.") in result.stderr, result.stderr
+        return
     # the message of every entry point, after the spec's file and table
     assert f"semjax: error: {spec} [sweep]: {name} must be a finite number" in result.stderr, (
         result.stderr)
@@ -195,3 +200,21 @@ def test_explicit_weights_and_seeds_are_one_run_axis(seed_task):
     with pytest.raises(ValueError, match="keys apply to named initialisers"):
         simulate(seed_task, init=start, dt=0.1, n_steps=2, hidden=3,
                  keys=np.zeros((3, 2), np.uint32))
+
+
+def test_mistakes_in_the_arguments_are_named_before_the_missing_float64(seed_task):
+    """Without 64-bit JAX, float64 weights of the wrong shape or that contradict the other
+    arguments are named first, the session's missing x64 only after: fixing it first would
+    only lead to the next error."""
+    start = (np.full((3, 4), 0.1), np.full((7, 3), 0.1))  # float64, hidden 3
+    with jax.enable_x64(False):
+        for arguments, named in [
+            (dict(hidden=5), r"init\[0\] must have shape \(5, 4\)"),
+            (dict(hidden=3, init_scale=0.1), "init_scale applies to named initialisers"),
+            (dict(hidden=3, n_steps=3, record_every=2), "record_every=2 must divide n_steps=3"),
+            (dict(hidden=3), r'dtype="float64" needs 64-bit JAX.*weights are float64'),
+        ]:
+            with pytest.raises(ValueError, match=named):
+                simulate(seed_task, init=start, dt=0.1, **{"n_steps": 2} | arguments)
+        with pytest.raises(ValueError, match="sweep needs a named init"):
+            sweep(seed_task, over={"hidden": [3, 5]}, init=start, dt=0.1, n_steps=2, n_seeds=1)

@@ -24,7 +24,7 @@ def test_sweep_resumes_from_checkpoints(tmp_path, seed_task):
                   progress=False, **COMMON)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "chunk_0.json", "chunk_0.npz", "chunk_1.json", "chunk_1.npz", "chunk_2.json",
-        "chunk_2.npz", "lock", "manifest.json"]
+        "chunk_2.npz", "manifest.json"]  # the lock file is removed when the sweep ends
     (tmp_path / "chunk_1.npz").unlink()
     stamp = (tmp_path / "chunk_0.npz").stat().st_mtime_ns
     with pytest.warns(UserWarning, match="chunk_1.npz' is missing; recomputing"):

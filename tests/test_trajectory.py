@@ -49,3 +49,50 @@ def test_create_checks_shapes_against_axes():
     with pytest.raises(ValueError, match="leading axes"):
         Trajectory.create(t=np.arange(4), finite=np.ones(3, bool), batch_axes=("seed",),
                           modes=np.zeros((3, 5, 2)))
+
+
+def test_select_picks_coordinate_values_and_names_what_is_missing(trajectory):
+    by_value = trajectory.select(scale=0.2)
+    assert by_value.batch_axes == ("seed",)
+    np.testing.assert_array_equal(by_value.modes, trajectory.modes[1])
+    np.testing.assert_array_equal(trajectory.select(scale=[0.2, 0.1]).modes,
+                                  trajectory.modes[::-1])
+    labelled = trajectory.replace(coords={**trajectory.coords,
+                                          "scale": np.array(["sgd", "adam"])})
+    np.testing.assert_array_equal(labelled.select(scale="adam").loss, trajectory.loss[1])
+    with pytest.raises(ValueError, match=r"axis 'scale' has no coordinate 'rmsprop'; its "
+                                         r"coordinates are \['sgd', 'adam'\]"):
+        labelled.select(scale="rmsprop")
+    with pytest.raises(IndexError, match=r"position 3 is beyond the 2 entries of axis 'scale'"):
+        trajectory.select(scale=3)
+    widths = trajectory.replace(coords={**trajectory.coords, "scale": np.array([16, 0])})
+    np.testing.assert_array_equal(widths.sel(scale=0).modes, trajectory.modes[1])  # by value
+    np.testing.assert_array_equal(widths.select(scale=0).modes, trajectory.modes[0])  # position
+
+
+def _steps_run(rates=(0.5, 1.0)):
+    """Records against the step index for two step sizes, m(t) = t² at each run's own t."""
+    steps = np.arange(9)
+    times = np.asarray(rates)[:, None] * steps  # (rate, time)
+    return Trajectory.create(t=steps, step=steps, finite=np.ones(len(rates), bool),
+                             batch_axes=("learning_rate",),
+                             coords={"learning_rate": np.asarray(rates)},
+                             info={"time_unit": "step"}, modes=times[..., None] ** 2)
+
+
+def test_on_times_puts_runs_of_several_step_sizes_on_one_time_axis():
+    run = _steps_run()
+    common = run.on_times()  # the finest run's times, 0, 0.5, ..., 4
+    np.testing.assert_allclose(common.t, 0.5 * np.arange(9))
+    assert common.info["time_unit"] == "tau" and common.step is None
+    np.testing.assert_allclose(common.modes[0, :, 0], common.t ** 2)  # its own records
+    # the coarser run (records at 0, 1, 2, ...) is interpolated: exact at its records, chords
+    # of t² between them (t = 0.5: (0 + 1)/2)
+    expected = np.where(np.arange(9) % 2 == 0, common.t ** 2, common.t ** 2 + 0.25)
+    np.testing.assert_allclose(common.modes[1, :, 0], expected)
+    with pytest.raises(ValueError, match=r"t spans \[0, 6\] but the records of the run with "
+                                         r"learning_rate=0.5 span \[0, 4\]"):
+        run.on_times(np.linspace(0, 6, 4))
+    one = run.select(learning_rate=1.0)  # one step size: t in units of τ again
+    np.testing.assert_allclose(one.t, np.arange(9.0))
+    assert one.info["time_unit"] == "tau"

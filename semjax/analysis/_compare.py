@@ -1,4 +1,5 @@
-"""Theory against simulation: the same read-outs on two Trajectories, side by side."""
+"""Two trajectories' mode strengths side by side: a simulation against its theory, or against
+another simulation (another step size, optimiser, dtype or seed), on one time axis."""
 
 from __future__ import annotations
 
@@ -63,20 +64,65 @@ def _on_axes(trajectory, axes: tuple) -> np.ndarray:
     return modes.reshape((*shape, *modes.shape[len(order):]))
 
 
-def compare(a, b, *, s=None) -> Comparison:
-    """Compare the mode strengths of two trajectories recorded on the same time grid.
+def _on_common_times(a, b, t):
+    """a and b on the times ``t`` (`compare`), "common" meaning b's own times up to the end
+    of the shortest run of either."""
+    if isinstance(t, str):
+        if t != "common":
+            raise ValueError(f"t must be an array of times (units of τ) or 'common'; got {t!r}.")
+        own = [run.on_times() for run in (a, b)]  # each ends with its shortest run
+        end = min(run.t[-1] for run in own)
+        t = own[1].t[own[1].t <= end * (1 + 1e-12)]
+    return a.on_times(t), b.on_times(t)
 
-    Batch axes are matched by name and broadcast (a theory trajectory with axes ("scale",)
-    against a simulation with ("scale", "seed") compares every seed with its scale's curve).
+
+def compare(a, b, *, s=None, t=None) -> Comparison:
+    """Compare the mode strengths of two trajectories on one time grid.
+
+    ``b`` is the reference: the closed form (`semjax.theory.trajectory`) or another
+    simulation, e.g. gradient flow against `semjax.train` runs with several learning rates,
+    float32 against float64, one integrator against another. Batch axes are matched by name
+    and broadcast (a theory trajectory with axes ("scale",) against a simulation with
+    ("scale", "seed") compares every seed with its scale's curve; two simulations with the
+    same seeds are compared seed by seed).
+
+    Time: a discrete optimiser with learning rate η corresponds to gradient flow with dt = η
+    (`semjax.task`), so step k of a run is at t = kη. With ``t`` given, both trajectories are
+    put on it with `Trajectory.on_times` (each run of a "learning_rate" or "dt" axis at its
+    own times step · η, interpolated linearly between records), which compares runs of
+    different step sizes with each other and with gradient flow.
 
     Args:
-        a: a `Trajectory` (e.g. from `semjax.simulate`).
-        b: the reference `Trajectory` (e.g. from `semjax.theory.trajectory`).
+        a: a `Trajectory` (e.g. from `semjax.simulate` or `semjax.train`).
+        b: the reference `Trajectory` (a closed form, or another simulation).
         s: the modes' asymptotic strengths for half-times; default ``info["task_s"]``.
+        t: None (default): a and b must be recorded on the same times in units of τ. An
+            array: the times (units of τ) to compare at, within every run's span.
+            ``"common"``: b's own times (`Trajectory.on_times`'s default) up to the end of
+            the shortest run of a and b.
 
     Raises:
-        ValueError: different tasks (``info["task_fingerprint"]``), time grids, mode counts,
-            or coordinates on a shared axis.
+        ValueError: different tasks (``info["task_fingerprint"]``), time grids (without
+            ``t``), mode counts, or coordinates on a shared axis; times outside a run.
+
+    Examples:
+        Small random starts against the closed form from each seed's effective initial
+        strength (`semjax.theory.effective_a0` of the weights it starts from): per mode, the
+        largest difference and how much later than the closed form the runs reach s/2:
+
+        >>> import semjax
+        >>> from semjax import datasets, theory
+        >>> task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
+        >>> start = dict(hidden=16, init_scale=1e-3, n_seeds=4)
+        >>> run = semjax.simulate(task, dt=0.05, t_max=8, record_every=4, **start)
+        >>> a0 = theory.effective_a0(task, semjax.initial_weights(task, **start))
+        >>> closed = theory.trajectory(task, run.t, a0, batch_axes=("seed",))
+        >>> print(semjax.compare(run, closed))
+        mode  max|Δa| (worst run)  max rel  t½(a)−t½(b) median [min, max]
+           1            4.909e-01  1.86e-01  +0.1317 [+0.1291, +0.1417]
+           2            4.098e-01  2.37e-01  +0.1433 [+0.1386, +0.2802]
+           3            1.320e-01  1.34e-01  +0.1851 [+0.1428, +0.2707]
+           4            1.723e-01  1.75e-01  +0.2455 [+0.1834, +0.3467]
     """
     for name, run in (("a", a), ("b", b)):
         if run.modes is None:
@@ -89,9 +135,18 @@ def compare(a, b, *, s=None) -> Comparison:
         raise ValueError(f"a and b come from different tasks (task fingerprints {tasks[0]} and "
                          f"{tasks[1]}, Task.fingerprint): compare a run with the theory of its "
                          "own task, theory.trajectory(task, run.t, ...) with the task it ran.")
+    if t is not None:
+        a, b = _on_common_times(a, b, t)
+    for name, run in (("a", a), ("b", b)):
+        if run.info.get("time_unit") == "step":
+            raise ValueError(f"{name}.t counts steps (runs of several step sizes; each run's "
+                             f"time is step · η): pass t= (an array of times in units of τ, or "
+                             "t='common') to compare on one time axis.")
     if len(a.t) != len(b.t) or not np.allclose(a.t, b.t, rtol=1e-9, atol=1e-12):
-        raise ValueError("a and b must share the time grid; build the theory on the "
-                         "simulation's times: theory.trajectory(task, run.t, ...).")
+        raise ValueError("a and b must share the time grid: build the theory on the "
+                         "simulation's times, theory.trajectory(task, run.t, ...), or pass t= "
+                         "(times in units of τ, or t='common') to interpolate both onto one "
+                         "grid (Trajectory.on_times).")
     if np.shape(a.modes)[-1] != np.shape(b.modes)[-1]:
         raise ValueError(f"a has {np.shape(a.modes)[-1]} modes, b has {np.shape(b.modes)[-1]}.")
     for axis in set(a.batch_axes) & set(b.batch_axes):

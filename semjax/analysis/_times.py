@@ -21,6 +21,19 @@ def crossing_times(trajectory, s, fraction: float = 0.5) -> np.ndarray:
 
     Returns:
         Array (*batch, r) of times in units of τ.
+
+    Examples:
+        On the closed form, the half-times are those of `semjax.theory.half_time`:
+
+        >>> import numpy as np
+        >>> import semjax
+        >>> from semjax import analysis, datasets, theory
+        >>> task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
+        >>> closed = theory.trajectory(task, np.linspace(0, 8, 801), 1e-3)
+        >>> analysis.crossing_times(closed, task.modes.s).round(2)
+        array([1.49, 2.15, 3.45, 3.45])
+        >>> np.asarray(theory.half_time(task.modes.s, 1e-3), float).round(2)
+        array([1.49, 2.15, 3.45, 3.45])
     """
     fraction = _validation.probability("fraction", fraction)
     if trajectory.modes is None:

@@ -276,7 +276,9 @@ def _check_concrete(name: str, value, *, allow_zero: bool = True,
                          + (f" {fix}" if fix else ""))
     if name != "t" and np.issubdtype(array.dtype, np.number) and not np.issubdtype(
             array.dtype, np.complexfloating):
-        dtype = jnp.result_type(array.dtype, float)  # as the closed form computes (x64 or not)
+        # the dtype the closed form computes in: float32 unless x64 is on (canonicalising
+        # on the host, so that a Python float does not warn about float64 without x64)
+        dtype = jax.dtypes.canonicalize_dtype(np.result_type(array.dtype, np.float32))
         tiny = float(jnp.finfo(dtype).tiny)
         subnormal = (array != 0) & (np.abs(array) < tiny)
         if np.any(subnormal):
@@ -321,6 +323,18 @@ def mode_strength(t, s, a0, *, tau=1.0, depth=2, lam=0.0, d=1.0, iterations=80):
     Raises:
         ValueError: depth < 1; t < 0, s ≤ 0, d ≤ 0, a0 < 0 (depth ≥ 2) or non-finite values;
             λ ≠ 0 with depth ≠ 2 (all checked when the values are concrete).
+
+    Examples:
+        A deep mode (depth 2) rises along a sigmoid, a shallow one (depth 1) relaxes
+        exponentially; both from a0 = 1e-3 towards s = 1:
+
+        >>> import numpy as np
+        >>> from semjax import theory
+        >>> t = np.array([0.0, 2.0, 4.0, 8.0])
+        >>> np.asarray(theory.mode_strength(t, 1.0, 1e-3), float).round(3)
+        array([0.001, 0.052, 0.749, 1.   ])
+        >>> np.asarray(theory.mode_strength(t, 1.0, 1e-3, depth=1), float).round(3)
+        array([0.001, 0.865, 0.982, 1.   ])
     """
     depth = _validation.positive_int("depth", depth)
     _check_broadcastable(t=t, s=s, a0=a0, tau=tau, lam=lam, d=d)

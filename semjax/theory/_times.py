@@ -118,6 +118,17 @@ def half_time(s, a0, *, tau=1.0, depth=2):
     Raises:
         ValueError: (concrete arguments) s ≤ 0; a0 ≥ s/2, where the mode never crosses s/2
             and the half time is undefined; a0 ≤ 0 for depth ≥ 2 (the saddle).
+
+    Examples:
+        Weaker modes take longer, as (τ/2s) ln(s/a0 − 1) at depth 2:
+
+        >>> import numpy as np
+        >>> from semjax import theory
+        >>> s = np.array([2.0, 1.0, 0.5, 0.25])
+        >>> np.asarray(theory.half_time(s, 1e-3), float).round(3)
+        array([ 1.9  ,  3.453,  6.213, 11.035])
+        >>> (np.log(s / 1e-3 - 1) / (2 * s)).round(3)
+        array([ 1.9  ,  3.453,  6.213, 11.035])
     """
     depth = _validation.positive_int("depth", depth)
     _check_broadcastable(s=s, a0=a0, tau=tau)

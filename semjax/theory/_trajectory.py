@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from semjax import _validation, readouts
@@ -33,42 +35,57 @@ def shared_basis_eigenvalues(task: Task, tolerance: float = 1e-9) -> np.ndarray:
 
 
 def effective_a0(task: Task, weights) -> np.ndarray:
-    """Effective initial strength of each mode from small random weights (depth 1 or 2).
+    """Effective initial strength of each mode from small random weights, at any depth.
 
-    Depth 2: early on, gradient flow is linear: with h = W1 v_α and g = W2ᵀ u_α, dh/dt = s g
-    and dg/dt = s h (cross-mode and cubic terms are O(weights³)), so h + g grows as e^{st} and
-    h − g decays; the product strength then grows as ‖h0 + g0‖²/4 · e^{2st}, which an aligned
-    balanced start with a0 = ‖h0 + g0‖²/4 matches. This is the "aligned approximation" of small
-    random starts; the remaining mismatch (mode competition, degenerate modes) is the known
-    delay of random starts against the closed form (Saxe et al. 2014, Fig. 3 right).
+    It is the start ũ0 of the aligned closed form (`mode_strength`) whose early growth the
+    random start's early growth approaches. Early on the flow's saturating term is of higher
+    order in the weights (O(w^{2L−1}) against the drive's O(w^{L−1})), and, leaving out the
+    other modes (mode competition), mode α's part of the flow is the gradient ascent of
+    s u_αᵀ W_L⋯W_1 v_α: with the signal h = W_1 v_α, g = W_Lᵀ u_α and the middle layers
+    W_2, …, W_{L−1},
 
-    Depth 1: the product strength u_αᵀ W(0) v_α itself, from which the shallow closed form is
-    exact for any start (docs/theory.md §2.3).
+        τ dh/dt = s W_{2:L−1}ᵀ g,   τ dg/dt = s W_{2:L−1} h,   τ dW_l/dt = s b_l f_lᵀ,
+
+    f_l and b_l the forward signal of h and the backward signal of g at layer l.
+
+    - Depth 1: the product strength u_αᵀ W(0) v_α itself, from which the shallow closed
+      form is exact for any start (docs/theory.md §2.3).
+    - Depth 2: the flow is linear, τ dh/dt = s g and τ dg/dt = s h, so h + g grows as
+      e^{st} and h − g decays; the product strength then grows as ‖h0 + g0‖²/4 · e^{2st},
+      which the aligned start with ũ0 = ‖h0 + g0‖²/4 matches (the "aligned approximation" of
+      Saxe et al. 2014, Fig. 3 right, whose remaining delay is mode competition).
+    - Depth L ≥ 3: the early flow blows up at a finite time T*, its growth becoming balanced
+      and rank one, ũ ∝ (T* − t)^{−L/(L−2)}, as that of the aligned start with layer
+      strength a, τ da/dt = s a^{L−1}, which blows up at T* = τ ũ0^{(2−L)/L} / ((L−2)s).
+      Hence ũ0 = ((L−2) s T*/τ)^{−L/(L−2)}, where s T*/τ does not depend on s; it is found
+      by integrating the early flow (RK4, each step changing the weights by 5 %) until every
+      layer has grown 100-fold in norm (the growth then dominates), plus the aligned start's
+      remaining time from there (docs/theory.md §2.4).
 
     Args:
         task: the task.
-        weights: (W1, W2) or (W,), each with any leading batch axes (*batch, n_out, n_in).
+        weights: (W_1, ..., W_L), each with the same leading batch axes
+            (*batch, n_l, n_{l−1}), e.g. `semjax.initial_weights`.
 
     Returns:
-        ũ(0)_eff of shape (*batch, r), in the units of `mode_strength`'s ``a0``.
+        ũ(0)_eff of shape (*batch, r), in the units of `mode_strength`'s ``a0`` (0 for a mode
+        whose early flow never grows, e.g. with g = h = 0 at depth ≥ 3).
 
     Raises:
-        ValueError: weights of depth ≥ 3 (start them aligned, ``init="aligned"``, whose closed
-            form is exact), or of shapes that do not fit the task.
+        ValueError: weights of shapes that do not fit the task or each other.
     """
     U, _, V = task.modes
-    if len(weights) not in (1, 2):
-        raise ValueError(f"effective_a0 takes the weights of a depth-1 or depth-2 network; got "
-                         f"{len(weights)} layers. For deeper networks start aligned "
-                         "(init='aligned'), where the closed form is exact.")
     arrays = [np.asarray(w, dtype=float) for w in weights]
     n_out, n_in = task.n_out, task.n_in
-    if (arrays[0].shape[-1] != n_in or arrays[-1].shape[-2] != n_out
-            or (len(arrays) == 2 and arrays[0].shape[-2] != arrays[1].shape[-1])):
+    if not arrays or any(a.ndim < 2 for a in arrays) or arrays[0].shape[-1] != n_in or (
+            arrays[-1].shape[-2] != n_out) or any(
+            first.shape[-2] != second.shape[-1] for first, second in itertools.pairwise(arrays)):
         raise ValueError(f"weights of shapes {[a.shape for a in arrays]} do not fit this task "
-                         f"({n_out} outputs, {n_in} inputs).")
+                         f"({n_out} outputs, {n_in} inputs): give (W_1, ..., W_L), W_l of shape "
+                         "(*batch, n_l, n_{l−1}), W_1 taking the inputs and W_L giving the "
+                         "outputs.")
     try:
-        np.broadcast_shapes(*(a.shape[:-2] for a in arrays))
+        batch = np.broadcast_shapes(*(a.shape[:-2] for a in arrays))
     except ValueError:
         raise ValueError(f"the weights' batch axes differ: shapes {[a.shape for a in arrays]} "
                          "(every layer needs the same leading batch axes, e.g. (seed, n_l, "
@@ -76,21 +93,104 @@ def effective_a0(task: Task, weights) -> np.ndarray:
     if len(arrays) == 1:
         return np.einsum("oa,...oi,ia->...a", U, arrays[0], V)
     hidden_in = np.einsum("...hi,ia->...ah", arrays[0], V)
-    hidden_out = np.einsum("...oh,oa->...ah", arrays[1], U)
-    return np.sum((hidden_in + hidden_out) ** 2, axis=-1) / 4
+    hidden_out = np.einsum("...oh,oa->...ah", arrays[-1], U)
+    if len(arrays) == 2:
+        return np.sum((hidden_in + hidden_out) ** 2, axis=-1) / 4
+    modes = (*batch, U.shape[1])
+    signals = [np.broadcast_to(hidden_in, (*modes, hidden_in.shape[-1])),
+               *(np.broadcast_to(a[..., None, :, :], (*modes, *a.shape[-2:]))
+                 for a in arrays[1:-1]),
+               np.broadcast_to(hidden_out, (*modes, hidden_out.shape[-1]))]
+    flat = [np.reshape(x, (-1, *x.shape[len(modes):])) for x in signals]
+    per_mode = sum(x[0].size for x in flat)
+    chunk = max(1, 2 ** 20 // per_mode)  # bound the memory of one RK4 step
+    times = np.concatenate([_blow_up_time([x[i:i + chunk] for x in flat])
+                            for i in range(0, flat[0].shape[0], chunk)])
+    depth = len(arrays)
+    with np.errstate(divide="ignore"):
+        a0 = ((depth - 2) * times) ** (-depth / (depth - 2))
+    return a0.reshape(modes)
+
+
+_STEP = 0.05  # each RK4 step of `_blow_up_time` changes the weights by 5 % of their norm
+_GROWTH = 100.0  # ... until every layer's norm has grown this much: the growth dominates
+
+
+def _blow_up_time(layers) -> np.ndarray:
+    """s T* of the early flow of `effective_a0` at depth L ≥ 3, for a batch of starts.
+
+    Args:
+        layers: [h (n, n_1), W_2 (n, n_2, n_1), ..., W_{L−1}, g (n, n_{L−1})], n starts.
+
+    Returns:
+        s T*/τ of each start, shape (n,) (inf for a start whose flow never grows).
+    """
+    depth = len(layers)
+
+    def velocity(state):  # the flow in the time s t/τ: forward and backward signals
+        forward, backward = [state[0]], [state[-1]]
+        for middle in state[1:-1]:
+            forward.append(np.einsum("nij,nj->ni", middle, forward[-1]))
+        for middle in state[-2:0:-1]:
+            backward.append(np.einsum("nij,ni->nj", middle, backward[-1]))
+        backward = backward[::-1]  # backward[l]: the backward signal into hidden layer l + 1
+        return [backward[0],
+                *(np.einsum("ni,nj->nij", backward[l], forward[l - 1])
+                    for l in range(1, depth - 1)),
+                forward[-1]]
+
+    def norms(state):
+        return np.sqrt(np.stack([np.sum(x.reshape(len(x), -1) ** 2, axis=1) for x in state]))
+
+    def moved(base, slopes, step):  # base + step · slopes, per start
+        return [x + _expand(step, x) * v for x, v in zip(base, slopes)]
+
+    state = [np.array(x, dtype=float) for x in layers]
+    start = norms(state).max(axis=0)
+    elapsed = np.zeros(len(state[0]))
+    running = start > 0
+    for _ in range(100_000):
+        if not running.any():
+            break
+        k1 = velocity(state)
+        rates = norms(k1).max(axis=0)
+        running &= rates > 0
+        step = np.where(running, _STEP * norms(state).max(axis=0)
+                        / np.where(running, rates, 1.0), 0.0)
+        k2 = velocity(moved(state, k1, step / 2))
+        k3 = velocity(moved(state, k2, step / 2))
+        k4 = velocity(moved(state, k3, step))
+        state = moved(state, [(a + 2 * b + 2 * c + d) / 6 for a, b, c, d in zip(k1, k2, k3, k4)],
+                      step)
+        elapsed += step
+        running &= norms(state).min(axis=0) < _GROWTH * start
+    else:
+        raise RuntimeError("effective_a0: the early flow did not grow within 100000 steps.")
+    forward = state[0]
+    for middle in state[1:-1]:
+        forward = np.einsum("nij,nj->ni", middle, forward)
+    product = np.einsum("ni,ni->n", state[-1], forward)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        remaining = np.where(product > 0, product, np.nan) ** ((2 - depth) / depth) / (depth - 2)
+    return np.where((start > 0) & np.isfinite(remaining), elapsed + remaining, np.inf)
+
+
+def _expand(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Per-start ``values`` (n,) broadcast against ``like`` (n, ...)."""
+    return values.reshape((-1,) + (1,) * (like.ndim - 1))
 
 
 def random_start_a0(task: Task, weights, *, finite=None, seed_axis: int = 0,
                     small: float = 0.1) -> np.ndarray:
     """The a0 of the closed form for a batch of small random starts: the median over seeds of
-    each mode's `effective_a0` (the aligned approximation at depth 2, exact at depth 1).
+    each mode's `effective_a0` (exact at depth 1, the aligned approximation deeper).
 
     Args:
         task: the task.
         weights: the starts (W_1, ...) with leading batch axes, one of them the seeds.
         finite: per-run flags (the batch axes); runs that are not finite are left out.
         seed_axis: the position of the seed axis among the batch axes.
-        small: at depth 2, warn (naming them) about modes whose median effective a0
+        small: at depth ≥ 2, warn (naming them) about modes whose median effective a0
             reaches ``small``·s, where the aligned approximation does not hold: typically
             weak modes, with s near the scale of the start.
 
@@ -108,7 +208,7 @@ def random_start_a0(task: Task, weights, *, finite=None, seed_axis: int = 0,
         raise ValueError("no finite run to estimate the effective a0 from.")
     median = np.nanmedian(a0, axis=seed_axis)
     beyond = np.flatnonzero(np.any((median >= small * task.modes.s).reshape(-1, median.shape[-1]),
-                                   axis=0)) if len(weights) == 2 else []
+                                   axis=0)) if len(weights) >= 2 else []
     if len(beyond):
         _validation.warn(
             f"the aligned approximation does not hold for mode(s) "
@@ -124,10 +224,10 @@ def closed_form_for(run: Trajectory, task: Task, t=None, *, record=("modes",),
 
     From an aligned start (``init="aligned"``) it is exact: every mode starts at the run's
     ``init_scale``. From small random starts (``"gaussian"``, ``"uniform"``,
-    ``"orthogonal"``) of a depth-1 or depth-2 network it starts from `random_start_a0` of the
-    runs' own starts: exact at depth 1, the aligned approximation at depth 2 (random starts
-    then learn slightly later than it predicts: docs/howto/theory-vs-random-starts.md). For a
-    nonlinear network it is the closed form of the linear network of the same widths.
+    ``"orthogonal"``) it starts from `random_start_a0` of the runs' own starts: exact at
+    depth 1, the aligned approximation deeper (random starts then learn slightly later than
+    it predicts, mode competition: docs/howto/theory-vs-random-starts.md). For a nonlinear
+    network it is the closed form of the linear network of the same widths.
 
     Args:
         run: a `Trajectory` of `semjax.simulate` or `semjax.train` (its ``info`` says how it was
@@ -144,7 +244,7 @@ def closed_form_for(run: Trajectory, task: Task, t=None, *, record=("modes",),
     Raises:
         ValueError: no closed form applies (the message says why): biases, a "lam" axis or
             other batch axes besides scale and seed, an unknown or λ-balanced random start,
-            depth ≥ 3 from random starts, a start that is not small, no recorded start.
+            a start that is not small, no recorded start.
     """
     info = run.info
     if "task_s" in info and not np.allclose(task.modes.s, info["task_s"], rtol=1e-6):
@@ -171,9 +271,6 @@ def closed_form_for(run: Trajectory, task: Task, t=None, *, record=("modes",),
             closed, f"{kind}closed form of the aligned start (exact for linear networks)"))
     if init not in ("gaussian", "uniform", "orthogonal") or lam != 0:
         raise ValueError(f"no closed form for init={init!r} with lam={lam:g} here.")
-    if depth > 2:
-        raise ValueError("the effective a0 of random starts is defined for depth-1 and depth-2 "
-                         "networks; start deeper ones aligned (init='aligned').")
     if start is None:
         if run.weights is None:
             raise ValueError("record the weights (record=(..., 'weights')) or pass start= to "
@@ -246,6 +343,20 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
         ValueError: both or neither of ``a0`` and ``init``; Σx outside the theory; bad shapes;
             unknown fields; for ``init``, the conditions of `exact_solution`; with
             ``learning_rate``: η ≤ 0, ``init`` given, or a t that is not a multiple of η.
+
+    Examples:
+        The closed form of the seed's deep network from an aligned start a0 = 1e-3, as a
+        `Trajectory` like a simulation's:
+
+        >>> import numpy as np
+        >>> import semjax
+        >>> from semjax import datasets, theory
+        >>> task = semjax.Task.from_dataset(datasets.four_items(), normalise="sum")
+        >>> closed = theory.trajectory(task, np.linspace(0, 8, 801), 1e-3)
+        >>> closed.modes.shape, closed.info["route"]          # (time, mode)
+        ((801, 4), 'aligned')
+        >>> np.asarray(closed.modes[-1], float).round(3)      # every mode learned: a = s
+        array([2.646, 1.732, 1.   , 1.   ])
     """
     require_task(task)
     t = np.asarray(t, dtype=float)
@@ -274,6 +385,8 @@ def trajectory(task: Task, t, a0=None, *, init=None, depth: int = 2, lam: float 
         info = {"route": "riccati", "depth": 2, "lam": lams}
     info |= {"source": "semjax.theory.trajectory", "task_s": task.modes.s.tolist(),
              "task_fingerprint": task.fingerprint}
+    if task.item_names is not None:  # labels of plots (semjax.plotting)
+        info["item_names"] = list(task.item_names)
     batch_shape = np.shape(next(iter(fields.values())))[:len(batch_axes)] if fields else ()
     step = None if learning_rate is None else _steps(t, learning_rate)
     return Trajectory.create(t=t, step=step, finite=np.ones(batch_shape, bool), coords=coords,
