@@ -197,11 +197,41 @@ def over_keys() -> list[str]:
     return [option.name for option in _spec_options() if option.grid]
 
 
-def _unknown(where: str, found, allowed) -> None:
+def _unknown(where: str, found, allowed, allowed_text: str | None = None) -> None:
+    """Refuse keys of ``found`` not in ``allowed``, naming each (and the allowed key it is
+    probably a typo of) and what is allowed (``allowed_text``, default the list)."""
+    import difflib
     unknown = sorted(set(found) - set(allowed))
     if unknown:
-        raise UsageError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; allowed: "
-                         f"{', '.join(allowed)}.")
+        named = ", ".join(
+            repr(key) + "".join(f" (did you mean {match!r}?)" for match in
+                                difflib.get_close_matches(key, allowed, n=1))
+            for key in unknown)
+        raise UsageError(f"{where}: unknown key(s) {named}; allowed: "
+                         f"{allowed_text or ', '.join(allowed)}.")
+
+
+def _quoted_numbers(where: str, table: dict, exempt=()) -> None:
+    """Refuse a number written as text (``init_scale = "1e-3"``, or such a list entry) in a
+    spec's ``table``, naming the key and the fix: TOML reads a value in quotes as a string."""
+    for name, value in table.items():
+        items = value if isinstance(value, list) else [value]
+        if name in exempt or not any(isinstance(item, str) and _is_number(item)
+                                     for item in items):
+            continue
+        fixed = ", ".join(item if isinstance(item, str) and _is_number(item) else
+                          json.dumps(item) for item in items)
+        fixed = f"[{fixed}]" if isinstance(value, list) else fixed
+        raise UsageError(f"{where}: {name} = {json.dumps(value)} is text (in quotes), not a "
+                         f"number; write {name} = {fixed} without quotes.")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load_spec(path) -> dict:
@@ -242,6 +272,14 @@ def load_spec(path) -> dict:
                  if isinstance(dataset, dict) and dataset else "")
         raise UsageError(f'{where}: give the dataset, e.g. dataset = "four_items" or a '
                          f'[dataset] table with name = "four_items"{found}.')
+    generator = (dataset_generators().get(dataset["name"]) if isinstance(dataset["name"], str)
+                 else None)
+    if generator is not None:  # an unknown name is refused by build_task, listing the names
+        takes = list(_options(generator))
+        _unknown(f"{where} [dataset]", dataset, [*_DATASET_KEYS, *takes],
+                 f"{', '.join(_DATASET_KEYS)} and the options of {dataset['name']!r}: "
+                 f"{', '.join(takes) or 'none'}")
+    _quoted_numbers(f"{where} [dataset]", dataset, exempt=("name", "normalise"))
     options = {k: tuple(v) if isinstance(v, list) else v
                for k, v in dataset.items() if k not in _DATASET_KEYS}
     task, task_info = build_task(dataset["name"], normalise=dataset.get("normalise", "mean"),
@@ -251,6 +289,7 @@ def load_spec(path) -> dict:
     if not isinstance(arguments, dict):
         raise UsageError(f"{where}: missing [sweep] table (n_seeds, dt, t_max or n_steps, ...).")
     _unknown(f"{where} [sweep]", arguments, sweep_keys())
+    _quoted_numbers(f"{where} [sweep]", arguments, exempt=("checkpoint_dir",))
     if "n_seeds" not in arguments:
         raise UsageError(f"{where} [sweep]: n_seeds is required.")
     arguments = dict(arguments)
@@ -258,6 +297,7 @@ def load_spec(path) -> dict:
     if not isinstance(over, dict):
         raise UsageError(f"{where}: over must be a table, e.g. [over] with hidden = [8, 16].")
     _unknown(f"{where} [over]", over, over_keys())
+    _quoted_numbers(f"{where} [over]", over)
     for name, values in over.items():
         if not isinstance(values, list) or not values:
             raise UsageError(f"{where} [over]: {name} must be a non-empty list, e.g. "

@@ -96,7 +96,12 @@ approximation). Otherwise the summary says why the theory is omitted.
 
 COMPARE_EPILOG = f"""\
 examples:
-  semjax compare run.npz reference.npz
+  # float32 against float64 from the same aligned start (random starts would draw different
+  # weights in each precision): only rounding differs
+  semjax simulate four_items --normalise sum --hidden 8 --init aligned --scales 1e-3 \\
+      --dt 0.02 --t-max 8 -o float32.npz
+  semjax simulate four_items --normalise sum --hidden 8 --init aligned --scales 1e-3 \\
+      --dt 0.02 --t-max 8 --dtype float64 -o float64.npz
   semjax compare float32.npz float64.npz --fail-above 1e-4 && echo agree
 
 A and B must share the time grid and the number of modes; batch axes are matched by name
@@ -268,12 +273,23 @@ def _parser(argv=None) -> argparse.ArgumentParser:
     figures.add_argument("--only", nargs="+", choices=sorted(FIGURES) or None, metavar="NAME",
                          help=f"only these figures: {', '.join(FIGURES)}")
     figures.add_argument("--quick", action="store_true",
-                         help="tiny sizes, for a smoke test (seconds)")
+                         help="tiny sizes, for a smoke test (a few seconds a figure)")
+    figures.add_argument("--jobs", type=_positive_int, default=_cores(), metavar="N",
+                         help="figures drawn at once, one process each (default: the number "
+                         f"of cores, {_cores()})")
     figures.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
 # ----------------------------------------------------------------------------- helpers
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover  (macOS, Windows)
+        return os.cpu_count() or 1
+
 
 def _check_output(path) -> None:
     """Refuse an output file that cannot be written, before any work."""
@@ -467,11 +483,19 @@ def _table_of(error, spec) -> str:
     return ""
 
 
+def _producer(info: dict) -> str:
+    """The function that made a result, from its info: its runs' ``source`` (semjax.simulate,
+    semjax.train, semjax.theory.trajectory), or semjax.sweep for a sweep (which records its
+    ``chunk_size``), naming the function of its runs."""
+    source = info.get("source", "semjax")
+    return f"semjax.sweep (of {source} runs)" if "chunk_size" in info else source
+
+
 def _show(arguments) -> int:
     run = _load(arguments.result)
     info = run.info
     n_runs = int(np.prod(run.batch_shape, dtype=int))
-    lines = [f"{os.fspath(arguments.result)}: {info.get('source', 'semjax')} result, "
+    lines = [f"{os.fspath(arguments.result)}: {_producer(info)} result, "
              f"{n_runs} run(s), {len(run.t)} records at t = {float(run.t[0]):g} … "
              f"{float(run.t[-1]):g}"]
     lines.append("axes:" if run.batch_axes else "axes: none (a single run)")
@@ -521,7 +545,17 @@ def _theory(run):
 
 
 def _plot(run, path) -> str:
-    """Draw the mode strengths (median and band over runs) with the theory; say what was drawn."""
+    """Draw the mode strengths (median and band over runs) with the theory into ``path``; say
+    what was drawn."""
+    import matplotlib.pyplot as plt
+    figure, note = _plot_figure(run)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return f"plot: {os.fspath(path)} ({note})"
+
+
+def _plot_figure(run):
+    """The figure of `_plot` (one panel per init scale, at most 6) and what its theory is."""
     if run.modes is None:
         raise UsageError("cannot plot: the file has no recorded modes (record them with "
                          "--record modes,...).")
@@ -549,16 +583,14 @@ def _plot(run, path) -> str:
             keep = np.asarray(runs.finite)
             runs = dataclasses.replace(runs, fields={"modes": np.asarray(runs.modes)[keep]},
                                        finite=keep[keep], batch_axes=("run",))
-        if np.size(runs.finite):
+        if np.size(runs.finite):  # degenerate modes: staggered markers, distinct line styles
             plotting.plot_mode_strengths(ax, runs)
         if curves is not None and curves.modes is not None:
-            plotting.plot_curves(ax, curves.t, np.asarray(curves.modes).reshape(
-                -1, *np.shape(curves.modes)[-2:])[0], label="theory")
+            plotting.plot_curves(ax, curves.t, np.median(plotting.runs_of(
+                curves.modes, len(curves.batch_axes)), axis=0), label="theory")
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-    return f"plot: {os.fspath(path)} ({note})"
+    return figure, note
 
 
 def _compare(arguments) -> int:
@@ -581,9 +613,14 @@ def _compare(arguments) -> int:
 
 
 def _figures(arguments) -> int:
+    flags = os.environ.get("XLA_FLAGS", "")
+    if arguments.quick and "xla_backend_optimization_level" not in flags:
+        # tiny runs: compiling is most of the time, and XLA compiles in about half the CPU
+        # time at level 0 (same IEEE results); read when JAX first compiles, i.e. after this
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_backend_optimization_level=0".strip()
     from semjax.gallery import make_figures
     paths = make_figures(arguments.out, names=arguments.only, quick=arguments.quick,
-                         progress=not arguments.no_progress)
+                         progress=not arguments.no_progress, jobs=arguments.jobs)
     for path in paths:
         print(path)
     return EXIT_OK

@@ -64,8 +64,12 @@ def plot_runs(ax, t, values, *, color, label=None, band=(10, 90), marker="o", n_
 
 
 def plot_mode_strengths(ax, trajectory, *, field="modes", names=None, band=(10, 90),
-                        as_lines=False):
+                        as_lines=False, overlap=0.02):
     """Plot each mode's strength over time from any Trajectory.
+
+    Modes whose medians lie on top of each other (degenerate modes, e.g. modes 3 and 4 of the
+    four-item task, s₃ = s₄) stay visible: besides its own colour and marker, the k-th mode of
+    such a group has its markers staggered along t by k/(group size) of their spacing.
 
     Args:
         ax: the Axes.
@@ -73,33 +77,53 @@ def plot_mode_strengths(ax, trajectory, *, field="modes", names=None, band=(10, 
         field: ``"modes"`` (projections on the task's modes) or ``"singular_values"``.
         names: legend label per mode (default a_1, a_2, ...).
         band: percentile band over runs (ignored for a single run).
-        as_lines: draw the median as a line (the seed's style) instead of markers.
+        as_lines: draw the median as a line (the seed's style) instead of markers; each mode
+            has its own line style.
+        overlap: medians that differ by at most ``overlap`` × their largest value at every
+            time count as lying on top of each other.
     """
     values = getattr(trajectory, field)
     if values is None:
         raise ValueError(f"trajectory has no recorded {field!r}.")
     runs = runs_of(values, len(trajectory.batch_axes))
+    medians = np.median(runs, axis=0)  # (time, modes)
+    places = _places(medians, overlap)
     artists = []
-    for mode in range(runs.shape[-1]):
+    for mode, (position, size) in enumerate(places):
         label = names[mode] if names is not None else f"$a_{mode + 1}$"
         if as_lines:
-            artists += ax.plot(trajectory.t, np.median(runs[..., mode], axis=0),
-                               color=mode_color(mode), label=label,
+            artists += ax.plot(trajectory.t, medians[:, mode], color=mode_color(mode),
+                               label=label,
                                linestyle=MODE_LINESTYLES[mode % len(MODE_LINESTYLES)])
         else:
             artists += plot_runs(ax, trajectory.t, runs[..., mode], color=mode_color(mode),
-                                 label=label, band=band, marker=mode_marker(mode))
+                                 label=label, band=band, marker=mode_marker(mode),
+                                 stagger=position / size)
     ax.set_xlabel(r"$t/\tau$")
     ax.set_ylabel("mode strength")
     return artists
 
 
-def plot_curves(ax, t, curves, *, label=None, linestyle="-"):
-    """Theory curves (time, modes) as lines in the mode colours; one legend entry in total."""
+def plot_curves(ax, t, curves, *, label=None, linestyle=None, overlap=0.02):
+    """Theory curves (time, modes) as lines in the mode colours; one legend entry in total.
+
+    Args:
+        ax: the Axes.
+        t: times (time,).
+        curves: (time, modes).
+        label: the one legend label (on the first mode's line).
+        linestyle: one line style for every curve; None: solid, except that the k-th of
+            curves lying on top of each other (degenerate modes) gets the k-th of
+            `MODE_LINESTYLES` (solid, dashed, dash-dotted, dotted), so none hides another.
+        overlap: curves that differ by at most ``overlap`` × their largest value at every
+            time count as lying on top of each other.
+    """
     curves = np.asarray(curves)
     artists = []
-    for mode in range(curves.shape[-1]):
-        artists += ax.plot(t, curves[:, mode], color=mode_color(mode), linestyle=linestyle,
+    for mode, (position, _) in enumerate(_places(curves, overlap)):
+        style = (MODE_LINESTYLES[position % len(MODE_LINESTYLES)] if linestyle is None
+                 else linestyle)
+        artists += ax.plot(t, curves[:, mode], color=mode_color(mode), linestyle=style,
                            linewidth=1.5, label=label if mode == 0 else None)
     return artists
 
@@ -330,6 +354,16 @@ def _labels(labels, count: int, each: str, default) -> list:
     return labels
 
 
+def _item_labels(names, trajectory, count: int) -> list:
+    """``names`` as `_labels` checks them; by default the names of the task's items that the
+    trajectory records (``info["item_names"]``, set by `semjax.simulate`, `semjax.train` and
+    `semjax.theory.trajectory` for a task with item names), else item 1, item 2, ..."""
+    recorded = trajectory.info.get("item_names")
+    if names is None and recorded is not None and len(recorded) == count:
+        names = recorded
+    return _labels(names, count, "item", lambda item: f"item {item + 1}")
+
+
 def _one_run(values: np.ndarray, trajectory, run) -> np.ndarray:
     """The (time, ...) values of one run of ``trajectory``: the run at batch index ``run``
     (an int or a tuple, one entry per batch axis), or with ``run=None`` the median over runs,
@@ -350,6 +384,23 @@ def _one_run(values: np.ndarray, trajectory, run) -> np.ndarray:
     except IndexError:
         raise ValueError(f"run={run!r} is outside the batch of shape "
                          f"{trajectory.batch_shape}.") from None
+
+
+def _largest(curves: np.ndarray) -> float:
+    """The largest finite |value| of ``curves`` (a positive floor when there is none)."""
+    finite = np.abs(curves[np.isfinite(curves)])
+    return max(float(finite.max()) if finite.size else 0.0, 1e-300)
+
+
+def _places(curves: np.ndarray, overlap: float) -> list[tuple[int, int]]:
+    """For each column of ``curves`` (time, modes): its position in its group of columns
+    lying on top of each other (`_overlapping` at ``overlap`` × the largest value) and the
+    group's size."""
+    places = [(0, 1)] * curves.shape[1]
+    for group in _overlapping(curves, overlap * _largest(curves)):
+        for position, mode in enumerate(group):
+            places[mode] = (position, len(group))
+    return places
 
 
 def _overlapping(curves: np.ndarray, tolerance: float) -> list[list[int]]:
@@ -406,9 +457,8 @@ def plot_mode_strengths_with_theory(ax, run, closed_form, *, names=None, band=(1
     names = _labels(names, n_modes, "mode", lambda mode: f"$a_{{{mode + 1}}}$")
     runs = runs_of(simulated, len(run.batch_axes))
     curves = np.median(runs_of(predicted, len(closed_form.batch_axes)), axis=0)
-    tolerance = overlap * max(float(np.max(np.abs(curves))), 1e-300)
     artists, handles = [], []
-    for group in _overlapping(curves, tolerance):
+    for group in _overlapping(curves, overlap * _largest(curves)):
         for position, mode in enumerate(group):
             color, marker = mode_color(mode), mode_marker(mode)
             linestyle = MODE_LINESTYLES[position % len(MODE_LINESTYLES)]
@@ -471,7 +521,9 @@ def plot_rsm_over_time(axes, trajectory, times, *, names=None, normalise=None, r
         axes: one Axes per time (a sequence or an array of Axes).
         trajectory: a `Trajectory` with recorded ``hidden_gram``.
         times: times in units of τ within the recorded range.
-        names: item labels (the rows of the first panel and the columns of every panel).
+        names: item labels (the rows of the first panel and the columns of every panel);
+            default the task's item names the trajectory records (``info["item_names"]``),
+            else item 1, item 2, ...
         normalise: ``None``, ``"cosine"`` or ``"correlation"``, as in
             `semjax.analysis.representational_similarity`.
         run: for a batched trajectory, the batch index of the run to draw (an int, or a tuple
@@ -498,7 +550,7 @@ def plot_rsm_over_time(axes, trajectory, times, *, names=None, normalise=None, r
                          f"{len(times)} times.")
     matrices = _one_run(representational_similarity(trajectory, normalise), trajectory,
                         run)[indices]
-    names = _labels(names, matrices.shape[-1], "item", lambda item: f"item {item + 1}")
+    names = _item_labels(names, trajectory, matrices.shape[-1])
     largest = float(np.nanmax(np.abs(matrices)))
     largest = largest if largest > 0 else 1.0
     non_negative = float(np.nanmin(matrices)) >= -1e-3 * largest
@@ -579,7 +631,8 @@ def plot_mds_trajectories(ax, trajectory, *, names=None, colors=None, times=None
     Args:
         ax: the Axes.
         trajectory: a `Trajectory` with recorded ``hidden_gram``.
-        names: item labels written at the end points (default item 1, item 2, ...).
+        names: item labels written at the end points; default the task's item names the
+            trajectory records (``info["item_names"]``), else item 1, item 2, ...
         colors: a colour per item (default the mode colours in turn, e.g. pass one colour
             per category to show the coarsest split).
         times: the times the paths pass through, as in `mds_paths` (None: every record).
@@ -606,7 +659,7 @@ def plot_mds_trajectories(ax, trajectory, *, names=None, colors=None, times=None
     t, coordinates = mds_paths(trajectory, times, run=run, n_components=max(components) + 1)
     coordinates = coordinates[..., list(components)]
     n_items = coordinates.shape[1]
-    names = _labels(names, n_items, "item", lambda item: f"item {item + 1}")
+    names = _item_labels(names, trajectory, n_items)
     if colors is None:
         colors = [mode_color(item) for item in range(n_items)]
     elif len(colors) != n_items:

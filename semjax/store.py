@@ -8,8 +8,12 @@ A store is a folder holding
 - ``chunk_<k>.npz``: the k-th chunk of seeds, a compressed `semjax.Trajectory` file whose
   ``info["store_chunk"]`` names the store's fingerprint, the chunk's index and its seeds, and
   ``chunk_<k>.json``, its record: the same three, and the file's size and SHA-256 checksum;
-- ``lock`` (and ``lock.process<p>`` for process p of a `jax.distributed` sweep): the files an
-  exclusive ``fcntl.flock`` is held on while a process writes.
+- ``lock`` (and ``lock.process<p>`` for process p of a `jax.distributed` sweep): while a
+  process writes, it holds an exclusive ``fcntl.flock`` on this file, which names the process
+  and its host. The process removes the file when it stops writing (the sweep finished, raised,
+  or was interrupted with Ctrl-C); only a process that could not (SIGKILL, a crash, a power
+  cut) leaves it, and the operating system released its flock when it died: the next process
+  takes such a stale lock over, with a `StoreWarning` naming its late holder.
 
 Every file is written atomically: to a temporary file in the same folder, flushed and
 fsynced, renamed over its final name with `os.replace`, and the folder fsynced. A chunk counts
@@ -47,6 +51,7 @@ import json
 import math
 import os
 import re
+import socket
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -76,7 +81,8 @@ class StoreLockedError(RuntimeError):
 
 
 class StoreWarning(UserWarning):
-    """A chunk of a store was missing, truncated or corrupted and will be recomputed."""
+    """A chunk of a store was missing, truncated or corrupted and will be recomputed, or a
+    stale lock of a process that ended without releasing it is taken over."""
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -230,6 +236,57 @@ def _lock_name(process_index: int) -> str:
     return LOCK if process_index == 0 else f"{LOCK}.process{process_index}"
 
 
+def _acquire_lock(path: Path):
+    """Take the exclusive lock of a store: open ``path`` (creating it), ``flock`` it without
+    waiting, and write this process's name into it. Returns the open file, which holds the
+    lock until `_release_lock`, and what a previous holder that ended without removing the
+    file wrote there ("" if none: the file was new).
+
+    A holder removes the file before it releases the flock, so a process that opened the file
+    just before may lock a removed file: it then sees that the path no longer names the file
+    it holds and tries again.
+
+    Raises:
+        StoreLockedError: another live process holds the lock (named when it wrote its name).
+    """
+    while True:
+        lock_file = open(path, "a+b")
+        if fcntl is None:  # pragma: no cover  (no flock: the store works without the lock)
+            break
+        try:
+            fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock_file.seek(0)
+            holder = lock_file.read().decode(errors="replace").strip()
+            lock_file.close()
+            raise StoreLockedError(
+                f"another process is writing to this store ({os.fspath(path.parent)!r}"
+                f"{f'; {holder} holds its lock' if holder else ''}); wait for it to finish, or "
+                "use another folder.") from None
+        held = os.fstat(lock_file.fileno())
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        if current is not None and (current.st_dev, current.st_ino) == (held.st_dev,
+                                                                        held.st_ino):
+            break
+        lock_file.close()  # its holder removed it while we opened it: lock the new one
+    lock_file.seek(0)
+    previous = lock_file.read().decode(errors="replace").strip()
+    lock_file.truncate(0)
+    lock_file.write(f"process {os.getpid()} on host {socket.gethostname()}\n".encode())
+    lock_file.flush()
+    return lock_file, previous
+
+
+def _release_lock(lock_file) -> None:
+    """Remove the lock file, then release its flock (in that order: see `_acquire_lock`)."""
+    with contextlib.suppress(OSError):  # already gone, or a platform that cannot remove it
+        os.unlink(lock_file.name)
+    lock_file.close()
+
+
 def _record_path(folder: Path, chunk: int) -> Path:
     return folder / f"chunk_{chunk}.json"
 
@@ -315,19 +372,20 @@ class ResultStore:
             StoreLockedError: another process is writing to this store.
             ValueError: the folder holds a store of another configuration (each differing
                 setting named with its stored and new values), or unrecognised chunk files.
+
+        Warns:
+            StoreWarning: a stale lock (left by a process that was killed) is taken over.
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         config = json.loads(json.dumps(jsonable(dict(config))))
-        lock_file = open(folder / _lock_name(process_index), "a+b")  # held until close
+        lock_path = folder / _lock_name(process_index)
+        lock_file, stale = _acquire_lock(lock_path)  # held until close
         try:
-            if fcntl is not None:
-                try:
-                    fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    raise StoreLockedError(
-                        f"another process is writing to this store ({os.fspath(folder)!r}); "
-                        "wait for it to finish, or use another folder.") from None
+            if stale:
+                _validation.warn(f"{os.fspath(lock_path)!r} is a stale lock: {stale} ended "
+                                 "without releasing it (killed, or it crashed) and no longer "
+                                 "holds it; taking it over.", StoreWarning)
             for leftover in folder.glob(f"{_temporary_prefix(process_index)}*.tmp"):
                 with contextlib.suppress(FileNotFoundError):
                     leftover.unlink()
@@ -345,13 +403,13 @@ class ResultStore:
                 store._write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
             return store
         except BaseException:
-            lock_file.close()
+            _release_lock(lock_file)
             raise
 
     def close(self) -> None:
-        """Release the lock."""
+        """Release the lock (and remove its file)."""
         if self._lock_file is not None:
-            self._lock_file.close()  # closing the file releases the flock
+            _release_lock(self._lock_file)
             self._lock_file = None
 
     def __enter__(self) -> ResultStore:

@@ -257,6 +257,45 @@ def test_mds_trajectories_draw_the_paths_end_markers_and_labels(tree_task, tree_
     assert (ax.get_xlabel().startswith("MDS 3"), ax.get_ylabel()) == (True, "MDS 2")
 
 
+def test_mds_and_rsm_plots_name_the_tasks_items_by_default(tree_task, tree_closed_form):
+    """Without ``names`` the plots use the item names the trajectory records from its task
+    (issue 19: they said "item 1", "item 2", ...)."""
+    names = list(tree_task.item_names)
+    assert list(tree_closed_form.info["item_names"]) == names
+    _, ax = plt.subplots()
+    artists = plotting.plot_mds_trajectories(ax, tree_closed_form)
+    labelled = [name for artist in artists if hasattr(artist, "get_text")
+                for name in artist.get_text().split(", ")]
+    assert sorted(labelled) == sorted(names)
+    _, axes = plt.subplots(1, 2)
+    plotting.plot_rsm_over_time(axes, tree_closed_form, [20.0, 80.0])
+    assert [label.get_text() for label in axes[0].get_yticklabels()] == names
+    unnamed = Trajectory.create(t=tree_closed_form.t, finite=True,
+                                hidden_gram=tree_closed_form.hidden_gram)
+    _, ax = plt.subplots()
+    artists = plotting.plot_mds_trajectories(ax, unnamed)
+    assert "item 1" in " ".join(a.get_text() for a in artists if hasattr(a, "get_text"))
+
+
+def test_degenerate_modes_stay_visible_in_the_plain_plots(seed_task):
+    """`plot_curves` and `plot_mode_strengths` (the README's plot and `semjax show --plot`):
+    modes 3 and 4 of the seed's task share s = 1, so their curves coincide; the second gets
+    another line style and staggered markers (issue 19: a₃ hid under a₄)."""
+    closed_form = theory.trajectory(seed_task, np.linspace(0, 8, 201), 1e-3)
+    _, ax = plt.subplots()
+    lines = plotting.plot_curves(ax, closed_form.t, closed_form.modes, label="theory")
+    assert [line.get_linestyle() for line in lines] == ["-", "-", "-", "--"]
+    assert lines[0].get_label() == "theory"
+    artists = plotting.plot_mode_strengths(ax, _seeds_around(closed_form))
+    markers = [artist for artist in artists if hasattr(artist, "get_xdata")]
+    assert len(markers) == 4
+    assert not np.intersect1d(markers[2].get_xdata(), markers[3].get_xdata()).size
+    np.testing.assert_array_equal(markers[0].get_xdata(), markers[1].get_xdata())
+    _, ax = plt.subplots()
+    dashed = plotting.plot_curves(ax, closed_form.t, closed_form.modes, linestyle="--")
+    assert {line.get_linestyle() for line in dashed} == {"--"}
+
+
 def test_mds_errors_name_the_argument(tree_task, tree_closed_form):
     _, ax = plt.subplots()
     for kwargs, name in (({"names": ["a"]}, "names"), ({"colors": ["k"]}, "colors"),

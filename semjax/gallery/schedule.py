@@ -64,8 +64,9 @@ def reversal(out_dir, *, quick: bool = False) -> Path:
     (zero-balanced, the rich regime) and λ = 1: lines the exact solution continued through the
     switches, markers RK4. With λ = 0 every mode must pass
     the saddle W ≈ 0, which it leaves only from what the previous phase left of the reversed
-    direction (~e^{−sT} after T on A): unlearning takes about the time spent on A plus the
-    original learning time, and relearning A longer still; with λ = 1 the modes reverse at
+    direction (at most ~e^{−sT} after T on A): unlearning takes at least the time spent on A
+    plus about the original learning time (docs/schedules.md), and relearning A longer still;
+    with λ = 1 the modes reverse at
     once. (c, d) Forgetting of A and of its
     reversal: the loss on that task minus its value at the end of its phase, theory (lines)
     and simulation (markers), from the same runs.

@@ -38,7 +38,8 @@ def rsa(out_dir, *, quick: bool = False) -> Path:
     colour scale from 0 (the RSMs are non-negative). Below: the relative
     difference ‖G_a(t) − G_b(t)‖_F / max_t ‖G‖_F (`semjax.analysis.rsa_invariance`) between
     the two widths and between width 16 and the closed form (markers: median, band: 10–90 %
-    over seed pairs), and for contrast between width 16 and λ-balanced starts (λ = 2, product
+    over seed pairs; the first two coincide, so their markers are staggered), and for contrast
+    between width 16 and λ-balanced starts (λ = 2, product
     1e-3), with the predicted final difference ‖V S₁²Vᵀ − V S Vᵀ‖_F/‖V S Vᵀ‖_F
     (`lambda_balanced_final_rsm` vs `min_norm_rsm`, dashed line).
     """
@@ -51,9 +52,10 @@ def rsa(out_dir, *, quick: bool = False) -> Path:
                   theory_record=("modes", "hidden_gram"))
     # σ ∝ 1/sqrt(width) gives both widths the same effective initial strength a0_eff ∝ N2 σ²
     narrow, closed_form = _random_start(task, hidden=16, init_scale=4e-3, **common)
-    wide, _ = _random_start(task, hidden=64, init_scale=2e-3, **common)
+    width = 32 if quick else 64
+    wide, _ = _random_start(task, hidden=width, init_scale=4e-3 * np.sqrt(16 / width), **common)
     lambda_run = simulate(task, hidden=16, init="lambda_balanced", init_scale=1e-3, lam=lam,
-                          kernel="reference", record=("hidden_gram",),
+                          kernel="reference", record=common["record"],  # narrow's compilation
                           **{k: v for k, v in common.items()
                              if k not in ("theory_record", "record")})
     on_grid = theory.trajectory(task, narrow.t, np.asarray(closed_form.info["a0"]),
@@ -62,7 +64,7 @@ def rsa(out_dir, *, quick: bool = False) -> Path:
     shown = _nearest(narrow.t, times)
     rows = (("closed form\n$VA(t)V^T$", analysis.representational_similarity(on_grid)[shown]),
             ("width 16", analysis.representational_similarity(narrow)[0, shown]),
-            ("width 64", analysis.representational_similarity(wide)[0, shown]))
+            (f"width {width}", analysis.representational_similarity(wide)[0, shown]))
     largest = max(float(np.abs(rsms).max()) for _, rsms in rows)
     # h^iᵀh^j ≥ 0 here (up to the noise of small starts): a sequential map from 0
     non_negative = min(float(rsms.min()) for _, rsms in rows) >= -1e-3 * largest
@@ -84,14 +86,16 @@ def rsa(out_dir, *, quick: bool = False) -> Path:
         colorbar = top.colorbar(panels[0, 0].images[0], ax=panels, fraction=0.04, pad=0.02)
         colorbar.set_label(r"similarity $h^{iT}h^j$")
         curves = bottom.subplots()
-        for k, (other, label) in enumerate(((wide, "width 16 vs width 64"),
+        for k, (other, label) in enumerate(((wide, f"width 16 vs width {width}"),
                                             (on_grid, "width 16 vs closed form"),
                                             (lambda_run, f"width 16 vs λ-balanced, λ = {lam:g}"))):
             comparison = analysis.rsa_invariance(narrow, other)
-            plotting.plot_runs(curves, comparison.t,
-                               plotting.runs_of(comparison.relative_difference, 1),
-                               color=COMPARISON_COLORS[k], marker=plotting.mode_marker(k),
-                               label=f"{label} (simulation)")
+            # the first two curves coincide: staggered markers, the first (black) on top
+            for artist in plotting.plot_runs(
+                    curves, comparison.t, plotting.runs_of(comparison.relative_difference, 1),
+                    color=COMPARISON_COLORS[k], marker=plotting.mode_marker(k),
+                    label=f"{label} (simulation)", stagger=k / len(COMPARISON_COLORS)):
+                artist.set_zorder(artist.get_zorder() + len(COMPARISON_COLORS) - k)
         predicted = np.linalg.norm(analysis.lambda_balanced_final_rsm(task, lam) - final)
         curves.axhline(predicted / np.linalg.norm(final), color=COMPARISON_COLORS[2],
                        linestyle="--", label=f"λ = {lam:g}: predicted final difference")

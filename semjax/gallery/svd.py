@@ -106,14 +106,14 @@ def svd_image_animation(out_dir, *, quick: bool = False) -> Path:
     half_times = np.asarray(theory.half_time(s, a0))
     early_end = 1.05 * half_times[min(11, len(s) - 1)]
     late_end = 1.05 * half_times[min(149, len(s) - 1)]
-    times = np.concatenate([np.linspace(0, early_end, 12 if quick else 28),
-                            np.geomspace(early_end, late_end, 4 if quick else 9)[1:]])
+    times = np.concatenate([np.linspace(0, early_end, 5 if quick else 28),
+                            np.geomspace(early_end, late_end, 3 if quick else 9)[1:]])
     network = theory.trajectory(task, times, a0, record=("modes", "product"))
     ranks = np.searchsorted(half_times, times, side="right")  # modes past their half-time
     scale = np.linalg.norm(image, 2)
     index = np.arange(1, len(s) + 1)
     with _readable():
-        fig, (left, middle, right) = plt.subplots(1, 3, figsize=(10, 4),
+        fig, (left, middle, right) = plt.subplots(1, 3, figsize=(10, 4.4),
                                                   gridspec_kw={"width_ratios": [1, 1, 1.3]})
         network_image = plotting.plot_grayscale(left, image)[0]
         truncation_image = plotting.plot_grayscale(middle, image)[0]
@@ -122,10 +122,12 @@ def svd_image_animation(out_dir, *, quick: bool = False) -> Path:
         step, = right.semilogx(index, index <= ranks[0], color=plotting.mode_color(1),
                                linestyle="--", label="rank-r truncation")
         right.set(xlabel="mode index α", ylabel="fraction learned", ylim=(-0.05, 1.1))
-        right.legend(loc="center", bbox_to_anchor=(0.45, 0.55))  # clear of the curve
         right.set_title("modes learned")
+        # under the panels: the curves sweep across the whole panel during learning
+        fig.legend(*right.get_legend_handles_labels(), loc="lower right", ncol=2,
+                   frameon=False)
         fig.suptitle("A deep linear net learns an image mode by mode (aligned start a0 = 1e-6)")
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
 
         def frame(k):
             network_image.set_data(np.clip(network.product[k] * scale, 0, 1))
@@ -143,10 +145,23 @@ def svd_image_animation(out_dir, *, quick: bool = False) -> Path:
     return path
 
 
+def _singular_value_bars(ax, s, names, *, fontsize) -> None:
+    """The diagonal of S as one bar per mode in the mode colours, its value written at its end,
+    top to bottom like the rows of Vᵀ beside it."""
+    rows = np.arange(len(s))
+    ax.barh(rows, s, height=0.6, color=[plotting.mode_color(k) for k in rows])
+    for k, value in enumerate(s):
+        ax.text(value, k, f" {value:.2f}", ha="left", va="center", fontsize=fontsize)
+    ax.set(ylim=(len(s) - 0.5, -0.5), xlim=(0, 1.45 * np.max(s)), xticks=[])
+    ax.set_yticks(rows, names, fontsize=fontsize)
+    ax.set_xlabel(r"$s_\alpha$", fontsize=fontsize)
+
+
 def _svd_figure(out_dir, task: Task, name: str, *, title: str, t_max: float, dt: float,
                 quick: bool, after=(), during=()) -> Path:
-    """Σyx = U S Vᵀ as labelled heatmaps, the network's estimate U A(t) Vᵀ at snapshot times
-    and the mode strengths a_α(t) (closed form from a0_eff vs simulated small random starts)."""
+    """Σyx = U S Vᵀ (Σyx, U and Vᵀ as labelled heatmaps, S as one bar per singular value), the
+    network's estimate U A(t) Vᵀ at snapshot times and the mode strengths a_α(t) (closed form
+    from a0_eff vs simulated small random starts)."""
     U, s, V = task.modes
     checked = task.checked
     items, properties = checked.item_names, checked.property_names
@@ -157,30 +172,30 @@ def _svd_figure(out_dir, task: Task, name: str, *, title: str, t_max: float, dt:
     times = np.append(_snapshot_times(closed_form, s, after, during), t_max)
     strengths = np.asarray(closed_form.modes)[_nearest(closed_form.t, times)]  # (snapshots, r)
     vmax = np.abs(checked.sigma_yx).max()
+    # many properties: their names once (Σyx), the estimates below in the same rows
     tall = len(properties) > 10
     with _readable():
-        fig = plt.figure(figsize=(10, 20 if tall else 11.5), layout="constrained")
-        top, middle, bottom = fig.subfigures(3, 1, height_ratios=[1.9, 1.9, 1.3] if tall
+        fig = plt.figure(figsize=(10, 14.6 if tall else 11.5), layout="constrained")
+        top, middle, bottom = fig.subfigures(3, 1, height_ratios=[7.2, 3.5, 3.9] if tall
                                              else [1, 1, 1.2])
         row = top.subplots(1, 4)
         labels = dict(fontsize=FONT - 1 if tall else FONT)
         plotting.plot_heatmap(row[0], checked.sigma_yx, row_labels=properties,
                               col_labels=items, vmax=vmax, **labels)
         plotting.plot_heatmap(row[1], U, col_labels=modes, **labels)
-        plotting.plot_heatmap(row[2], np.diag(s), row_labels=modes,
-                              col_labels=modes if len(s) <= 4 else None, annotate=len(s) <= 4,
-                              rotate_columns=False, cmap="Greys", vmin=0.0, **labels)
+        _singular_value_bars(row[2], s, modes, **labels)
         plotting.plot_heatmap(row[3], V.T, row_labels=modes, col_labels=items, **labels)
-        for ax, heading in zip(row, (r"$\Sigma^{yx}$", "U: synthesizers", "S",
-                                     r"$V^T$: analyzers")):
+        for ax, heading in zip(row, (r"$\Sigma^{yx}$", "U: synthesizers",
+                                     r"S = diag($s_\alpha$)", r"$V^T$: analyzers")):
             ax.set_title(heading)
         snapshots = middle.subplots(1, 4)
         for k, (ax, time, strength) in enumerate(zip(snapshots, times, strengths)):
             plotting.plot_heatmap(ax, U @ np.diag(strength) @ V.T,
-                                  row_labels=properties if k == 0 else None, col_labels=items,
-                                  vmax=vmax, **labels)
+                                  row_labels=properties if k == 0 and not tall else None,
+                                  col_labels=items, vmax=vmax, **labels)
             ax.set_title(f"t{k + 1} = {time:.1f} τ")
-        middle.suptitle(r"the network's estimate $U A(t) V^T$ of $\Sigma^{yx}$")
+        middle.suptitle(r"the network's estimate $U A(t) V^T$ of $\Sigma^{yx}$"
+                        + (r" (rows: the properties of $\Sigma^{yx}$ above)" if tall else ""))
         colorbar = middle.colorbar(snapshots[0].images[0], ax=snapshots, fraction=0.04,
                                    pad=0.02)
         colorbar.set_label(r"$UA(t)V^T$ and $\Sigma^{yx}$ (top left)")
@@ -198,9 +213,9 @@ def _svd_figure(out_dir, task: Task, name: str, *, title: str, t_max: float, dt:
 
 def svd_four_items(out_dir, *, quick: bool = False) -> Path:
     """SVD of the four-item environment (docs/theory.md §6 B, data §4.1): Σyx = U S Vᵀ as labelled
-    heatmaps (modes: all items, animals vs plants, oak vs rose, canary vs salmon) and the
-    network's estimate Σ̂yx(t) = U A(t) Vᵀ at snapshot times t1–t4 between the modes'
-    half-times, beside a_α(t) of simulated two-layer nets (4→16→7, small Gaussian starts) and
+    heatmaps and bars of S (modes: all items, animals vs plants, oak vs rose, canary vs
+    salmon) and the network's estimate Σ̂yx(t) = U A(t) Vᵀ at snapshot times t1–t4 between the
+    modes' half-times, beside a_α(t) of simulated two-layer nets (4→16→7, small Gaussian starts) and
     the closed form (§2.2). Seed convention Σyx = Y, Σx = I."""
     return _svd_figure(out_dir, _seed_task(), "svd_four_items", after=(1, 2), during=(3,),
                        t_max=4.0 if quick else 6.0, dt=0.01, quick=quick,
@@ -210,8 +225,9 @@ def svd_four_items(out_dir, *, quick: bool = False) -> Path:
 
 def svd_rumelhart(out_dir, *, quick: bool = False) -> Path:
     """SVD of the Rumelhart / Rogers & McClelland environment (docs/theory.md §6 B, data §4.2):
-    the 36-attribute × 8-item Σyx = Y/8 (mean convention) = U S Vᵀ as labelled heatmaps and the
-    network's estimate U A(t) Vᵀ at snapshot times, beside a_α(t) of simulated 8→16→36 nets
+    the 36-attribute × 8-item Σyx = Y/8 (mean convention) = U S Vᵀ as labelled heatmaps and bars
+    of S, and the network's estimate U A(t) Vᵀ at snapshot times (in the rows of Σyx), beside
+    a_α(t) of simulated 8→16→36 nets
     (small Gaussian starts) and the closed form (§2.2, §2.5: Σx = I/8)."""
     return _svd_figure(out_dir, _rumelhart_task(), "svd_rumelhart", after=(1, 2, 4),
                        t_max=30.0 if quick else 60.0, dt=0.02, quick=quick,
