@@ -384,6 +384,44 @@ def test_simulated_illusions_match_the_theory(four_items, four_item_deep):
     assert set(top[:4]) == WITHIN_PAIR and set(top[4:]) == ACROSS_SPLIT
 
 
+HAS_BONES = np.array([-1, 1, 1, 1, -1, -1, -1, -1])  # item 0 the shark, 0–3 the animals
+
+
+def test_the_shark_has_bones_before_it_has_none(tree_task, tree_deep_run):
+    """docs/theory.md §4.3, §5.3 (the Neuromatch illusion): some sampled features of the tree
+    equal has_bones (8 of 4000 here). With ŷ = Σ_α (a_α/d) u_α[f] v_α[shark], each level of
+    modes, once learned, sets the shark's prediction to the mean of has_bones over the shark's
+    group at that level: −1/4 (all items), then +1/2 (animals), then 0 (fish), then −1 (the
+    shark alone). The simulated nets (Gaussian starts) and their closed forms (from the
+    effective a0, the call of test_simulated_rsm_matches_the_theory) both sit at −1/4, then
+    predict bones for the shark (above 0.45) between the animal/plant and the fish/bird
+    half-times, positive over the same records to one record, and end at −1."""
+    features = np.flatnonzero(np.all(tree_task.targets == HAS_BONES, axis=1))
+    assert features.size > 0
+    U, s, V = tree_task.modes
+    run = tree_deep_run
+    a0 = theory.effective_a0(tree_task, [w[:, 0] for w in run.weights])
+    exact = theory.trajectory(tree_task, run.t, a0, batch_axes=("seed",),
+                              record=("modes", "hidden_gram"))
+    w1, w2 = run.weights
+    predictions = {  # (seed, time)
+        "simulation": np.einsum("sth,sth->st", w2[:, :, features[0]], w1[..., 0]),
+        "closed form": exact.modes @ (U[features[0]] * V[0] / tree_task.input_scale)}
+    half = dev.mode_learning_times(exact, s, (0.5,))[:, 0]  # (seed, mode)
+    t = run.t
+    windows = []
+    for name, prediction in predictions.items():
+        plateau = np.where(t < half[:, 1:2], prediction, np.inf).min(axis=1)
+        np.testing.assert_allclose(plateau, -0.25, atol=0.02, err_msg=name)
+        peak = t[prediction.argmax(axis=1)]
+        assert np.all(prediction.max(axis=1) > 0.45), (name, prediction.max(axis=1))
+        assert np.all((half[:, 1] < peak) & (peak < half[:, 2:4].min(axis=1))), (name, peak)
+        assert np.all(prediction[:, -1] < -0.99), (name, prediction[:, -1])
+        positive = (prediction > 0) & (t > half[:, :1])
+        windows.append([(t[row].min(), t[row].max()) for row in positive])
+    np.testing.assert_allclose(*windows, atol=0.1 + 1e-9)
+
+
 def test_shallow_net_has_no_illusions(four_items):
     """Shallow flow τ dW/dt = Σyx − W: every entry relaxes monotonically (and an RK4 step
     multiplies W − T by a number in (0, 1)), so nothing leaves [ŷ0, ŷ∞] beyond roundoff."""

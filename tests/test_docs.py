@@ -1,7 +1,11 @@
 """The documentation: every "docs/theory.md §…" citation in the package, its tests and benchmarks
 and the README lands on a section of docs/theory.md, every relative link in docs/, benchmarks/
 and the README points at a file and anchor that exist, and the site builds with MkDocs in strict
-mode (no warnings)."""
+mode (no warnings), once for the module. On the built site: every gallery figure is shown, on
+the Gallery page and on the pages whose "Figure" section names it; every tutorial with its code
+and figure; the API pages with their summaries and working links to the theory. Also: every
+public function and class has an API entry, the tests the docs name exist, CITATION.cff agrees
+with pyproject.toml, and the Examples of the most used functions run (doctest)."""
 
 import importlib.util
 import re
@@ -139,6 +143,15 @@ def _markdown_files() -> list[Path]:
             ROOT / "examples" / "README.md", ROOT / "README.md"]
 
 
+def _generated_anchors(path: Path) -> set[str]:
+    """Anchors a page gets when the site is built: the Gallery's sections are the figures of
+    `semjax.gallery.FIGURES` (docs/_hooks.py)."""
+    if path == ROOT / "docs" / "gallery.md":
+        from semjax.gallery import FIGURES
+        return set(FIGURES)
+    return set()
+
+
 def _links(path: Path) -> list[str]:
     """Link targets of a markdown file, outside fenced code blocks and inline code."""
     targets = []
@@ -189,7 +202,8 @@ def test_relative_links_in_docs_and_readme_resolve():
             checked += 1
             if not linked.exists():
                 broken.append(f"{path.relative_to(ROOT)}: {target} (no such file)")
-            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked) | (
+                    _generated_anchors(linked)):
                 broken.append(f"{path.relative_to(ROOT)}: {target} (no such heading)")
     assert checked >= 20, f"only {checked} links checked: the parser is broken"
     assert not broken, "broken links:\n" + "\n".join(broken)
@@ -207,26 +221,221 @@ DOCS_MODULES = {"mkdocs": "mkdocs", "mkdocstrings_handlers.python": "mkdocstring
                 "pymdownx": "pymdown-extensions"}
 
 
-def test_the_site_builds_in_strict_mode_without_warnings(tmp_path):
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site built once in strict mode (skipped without the docs extra): its folder, and
+    the output of ``mkdocs build``."""
     absent = [package for module, package in DOCS_MODULES.items()
               if importlib.util.find_spec(module.split(".")[0]) is None
               or importlib.util.find_spec(module) is None]
     if absent:
         pytest.skip(f"the documentation tools are not installed ({', '.join(absent)}): "
                     'pip install -e ".[docs]"')
+    folder = tmp_path_factory.mktemp("docs") / "site"
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file",
-         str(ROOT / "mkdocs.yml"), "--site-dir", str(tmp_path / "site")],
+         str(ROOT / "mkdocs.yml"), "--site-dir", str(folder)],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    return folder, result
+
+
+def test_the_site_builds_in_strict_mode_without_warnings(site):
+    folder, result = site
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-5000:]
     warnings = [line for line in output.splitlines() if "WARNING" in line]
     assert not warnings, "\n".join(warnings)
     for page in ("index.html", "theory/index.html", "howto/sweeps/index.html",
-                 "api/theory/index.html", "api/readouts/index.html"):
-        assert (tmp_path / "site" / page).exists(), page
-    reference = (tmp_path / "site" / "api" / "theory" / "index.html").read_text(encoding="utf-8")
+                 "api/theory/index.html", "api/readouts/index.html", "gallery/index.html",
+                 "paper-map/index.html", "getting-started/index.html", "citing/index.html",
+                 "changelog/index.html", "tutorials/index.html"):
+        assert (folder / page).exists(), page
+    reference = (folder / "api" / "theory" / "index.html").read_text(encoding="utf-8")
     assert 'id="semjax.theory.effective_a0"' in reference  # the API is generated, not empty
+
+
+def _built(site, page: str) -> str:
+    folder, result = site
+    if result.returncode != 0:
+        pytest.fail("the site did not build (test_the_site_builds_in_strict_mode_without_warnings)")
+    return (folder / page).read_text(encoding="utf-8")
+
+
+def _images(site, page: str) -> set[str]:
+    """The files (relative to the site) that the <img> tags of a built page show, if they
+    exist."""
+    folder = site[0]
+    html = _built(site, page)
+    here = (folder / page).parent
+    shown = set()
+    for source in re.findall(r"<img\b[^>]*\bsrc=\"([^\"]+)\"", html):
+        path = (here / source).resolve()
+        if path.is_file():
+            shown.add(path.relative_to(folder.resolve()).as_posix())
+    return shown
+
+
+def _figure_section(path: Path) -> str:
+    """The text of a page's "## Figure" section (to the next "## " heading)."""
+    match = re.search(r"^## Figure\n(.*?)(?=^## |\Z)", path.read_text(encoding="utf-8"),
+                      flags=re.M | re.S)
+    return match.group(1) if match else ""
+
+
+def _gallery_files() -> dict[str, str]:
+    """Each figure of the gallery's registry → its file in figures/ (PNG, or GIF)."""
+    from semjax.gallery import FIGURES
+
+    files = {}
+    for name in FIGURES:
+        found = [f"figures/{name}{suffix}" for suffix in (".png", ".gif")
+                 if (ROOT / "figures" / f"{name}{suffix}").is_file()]
+        assert found, f"the gallery's figure {name!r} has no file in figures/ (semjax figures)"
+        files[name] = found[0]
+    return files
+
+
+def test_every_gallery_figure_is_shown_on_the_site(site):
+    """Every figure of `semjax.gallery.FIGURES` is an <img> of the Gallery page whose file
+    exists in the built site, and every figure a page's "Figure" section names is shown on
+    that page (the phenomenon pages, schedules, teacher–student)."""
+    files = _gallery_files()
+    missing = sorted(set(files.values()) - _images(site, "gallery/index.html"))
+    assert not missing, f"gallery figures not shown on the Gallery page: {missing}"
+    checked = 0
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        named = set(re.findall(r"figures/[\w/]+\.(?:png|gif)", _figure_section(page)))
+        if not named:
+            continue
+        built = page.relative_to(ROOT / "docs").with_suffix("").as_posix() + "/index.html"
+        missing = sorted(named - _images(site, built))
+        assert not missing, f"{page.relative_to(ROOT)} names {missing} but does not show them"
+        checked += len(named)
+    assert checked >= 15, f"only {checked} figures checked on their pages: the parser is broken"
+    on_pages = {name for page in (ROOT / "docs").rglob("*.md")
+                for name in re.findall(r"figures/(\w+)\.(?:png|gif)", _figure_section(page))}
+    assert len(on_pages & set(files)) >= 15, sorted(set(files) - on_pages)
+
+
+def test_every_tutorial_is_on_the_site_with_its_code_and_figure(site):
+    scripts = sorted((ROOT / "examples").glob("*.py"))
+    assert len(scripts) >= 4
+    index = _built(site, "tutorials/index.html")
+    for script in scripts:
+        page = f"tutorials/{script.stem}/index.html"
+        assert f"tutorials/{script.stem}.png" in " ".join(_images(site, page)), (
+            f"{page} does not show figures/tutorials/{script.stem}.png: redraw it with "
+            f"python examples/{script.name} --out figures/tutorials")
+        assert "def main(" in _built(site, page), f"{page} lacks the script's code"
+        assert f'href="{script.stem}/"' in index, f"the tutorials' index does not link {page}"
+
+
+def test_api_pages_have_summaries_and_link_the_theory(site):
+    """Each API page opens with summary tables that link its entries, and every
+    "docs/theory.md §x" a docstring cites links to a section that exists."""
+    sections = set(re.findall(r'\bid="([^"]+)"', _built(site, "theory/index.html")))
+    linked = 0
+    for page in sorted((ROOT / "docs" / "api").glob("*.md")):
+        html = _built(site, f"api/{page.stem}/index.html")
+        main = html[html.index('role="main"'):]  # after the navigation, which links sections too
+        assert "<table>" in main and 'class="autorefs autorefs-internal"' in main, page.name
+        anchors = re.findall(r'href="\.\./\.\./theory/#([^"]+)"', main)
+        wrong = sorted(set(anchors) - sections)
+        assert not wrong, f"api/{page.stem} links theory sections that do not exist: {wrong}"
+        linked += len(anchors)
+    assert linked >= 50, f"only {linked} theory links on the API pages"
+
+
+def _documented() -> dict[str, set[str]]:
+    """Module → the names its API page documents (``::: module.name``), for the modules whose
+    page documents them one by one."""
+    documented: dict[str, set[str]] = {}
+    for page in sorted((ROOT / "docs" / "api").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for module in re.findall(r"^::: ([\w.]+)\n    options:\n      members: false", text,
+                                 flags=re.M):
+            documented[module] = set(re.findall(rf"^::: {re.escape(module)}\.(\w+)$", text,
+                                                flags=re.M))
+    return documented
+
+
+def test_every_public_function_and_class_has_an_api_entry():
+    import importlib
+    import inspect
+
+    documented = _documented()
+    assert {"semjax.theory", "semjax.analysis", "semjax.dynamics"} <= set(documented)
+    missing, unknown = [], []
+    for module_name, names in documented.items():
+        module = importlib.import_module(module_name)
+        public = getattr(module, "__all__", None) or [
+            name for name in dir(module) if not name.startswith("_")]
+        for name in public:
+            obj = getattr(module, name)
+            if ((inspect.isfunction(obj) or inspect.isclass(obj))
+                    and getattr(obj, "__module__", "").startswith(module_name)
+                    and name not in names):
+                missing.append(f"{module_name}.{name}")
+        unknown += [f"{module_name}.{name}" for name in names if not hasattr(module, name)]
+    assert not missing, ("public functions or classes missing from docs/api/ (add a line "
+                         "'::: module.name' under a topic): " + ", ".join(missing))
+    assert not unknown, "docs/api/ documents names that do not exist: " + ", ".join(unknown)
+
+
+NOT_TESTS = {"test_error"}  # TeacherStudent.test_error, a method that docs/teacher-student.md names
+
+
+def test_the_tests_the_docs_name_exist():
+    defined = {name for path in (ROOT / "tests").glob("*.py")
+               for name in re.findall(r"^\s*def (test_\w+)", path.read_text(encoding="utf-8"),
+                                      flags=re.M)}
+    named = {(path.relative_to(ROOT).as_posix(), name) for path in _markdown_files()
+             for name in re.findall(r"`(test_\w+)`", path.read_text(encoding="utf-8"))}
+    assert len(named) >= 100, f"only {len(named)} test names found: the parser is broken"
+    missing = sorted(f"{path}: {name}" for path, name in named
+                     if name not in defined and name not in NOT_TESTS)
+    assert not missing, "the docs name tests that do not exist:\n" + "\n".join(missing)
+
+
+def test_citation_metadata_agree_with_the_package():
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        tomllib = pytest.importorskip("tomli")
+    yaml = pytest.importorskip("yaml")  # with the docs extra (mkdocs)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0"
+    assert str(citation["version"]) == project["version"]
+    assert citation["license"] == project["license"]["text"] == "MIT"
+    assert (ROOT / "LICENSE").read_text(encoding="utf-8").startswith("MIT License")
+    assert [author["name"] for author in citation["authors"]] == [
+        author["name"] for author in project["authors"]]
+    assert "10.1073/pnas.1820226116" in {ref.get("doi") for ref in citation["references"]}
+
+
+DOCTESTED = ("semjax.simulate", "semjax.train", "semjax.Task.from_dataset",
+             "semjax.theory.mode_strength", "semjax.theory.half_time",
+             "semjax.theory.trajectory", "semjax.compare", "semjax.analysis.crossing_times")
+
+
+@pytest.mark.parametrize("name", DOCTESTED)
+def test_docstring_examples_run(name):
+    """The Examples of the most used functions run and print what they show (the functions
+    share their compilations, so the eight take a few seconds together)."""
+    import doctest
+    import importlib
+
+    module, _, attribute = name.partition(".")
+    obj = importlib.import_module(module)
+    for part in attribute.split("."):
+        obj = getattr(obj, part)
+    tests = doctest.DocTestFinder(recurse=False).find(obj, name, globs={})
+    assert tests and tests[0].examples, f"{name} has no Examples section"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in tests:
+        runner.run(test, out=lambda text: pytest.fail(text, pytrace=False))
+    assert runner.summarize(verbose=False).failed == 0
 
 
 def test_the_readme_tables_are_those_of_the_benchmarks_json():

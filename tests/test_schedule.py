@@ -242,6 +242,63 @@ def test_the_schedule_actually_reverses_and_switches(task_a, schedule, simulated
     assert np.linalg.norm(reversal, axis=(1, 2)).min() < 0.05 * np.linalg.norm(task_a.sigma_yx)
 
 
+def _lambda_mode_time(s, a_start, a_end, lam):
+    """Time (τ = 1) for τ ȧ = √(λ² + 4a²)(s − a) to go from a_start to a_end, any signs: the
+    cross-ratio of w = tanh(θ/2) = 2a/(λ + √(λ² + 4a²)) decays as e^{−Kt}, K = √(λ² + 4s²)
+    (docs/theory.md §3.7)."""
+    K = np.sqrt(lam ** 2 + 4 * s ** 2)
+    w_plus, w_minus = (K - lam) / (2 * s), -(K + lam) / (2 * s)
+    w0, w1 = (2 * a / (lam + np.sqrt(lam ** 2 + 4 * a ** 2)) for a in (a_start, a_end))
+    return np.log((w0 - w_plus) / (w0 - w_minus) * (w1 - w_minus) / (w1 - w_plus)) / K
+
+
+def _anti_aligned_norms(task, w1, w2):
+    """|q_α| = |W2ᵀu_α − W1 v_α| / 2 for every mode α."""
+    U, _, V = task.modes
+    return np.linalg.norm(w2.T @ U - w1 @ V, axis=0) / 2
+
+
+def test_escape_after_a_reversal_is_set_by_the_balance(task_a):
+    """docs/schedules.md, 'Reversal and the saddle': learn A for T, then its reversal, and time
+    the escape (the switch until a_α < −s_α/2) of the two strongest modes from the closed form.
+
+    λ = 0.5: the escape equals the aligned λ-balanced time from −a_α(T) to s_α/2 (λ → cλ for
+    Σx = cI) within 5 % (measured ≤ 3.6 %), stops growing with T once A is learned, and tends to
+    (τ/s_α) ln(2√2 s_α/(c|λ|)). λ = 0: |q_α(T)| ≤ |q_α(0)| e^{−s_α T}, and the escape is at least
+    T + (τ/2s_α) ln(s_α/(2c|q_α(0)|²)), so it grows with T at least one for one."""
+    c, s = task_a.input_scale, task_a.s[:2]
+    for name, (lam, (w1, w2)) in STARTS.items():
+        # as many times as the RK4 records of a phase: shares the closed form's compilation
+        grid = np.linspace(0.0, 30.0 if lam == 0 else 10.0, N_STEPS // RECORD_EVERY)
+        q0 = _anti_aligned_norms(task_a, w1, w2)[:2]
+        escapes, reached = [], []
+        for T in (3.0, 6.0, 12.0):
+            schedule = Schedule([(task_a, T), (reversed_task(task_a), 30.0)])
+            exact = schedule_solution(schedule, w1, w2, T + grid)
+            strengths = task_a.mode_strengths(np.asarray(exact.network_map))[:, :2]
+            below = strengths < -s / 2
+            assert np.all(below.any(axis=0)), (name, T)
+            k = below.argmax(axis=0)  # first record below; interpolate with the one before
+            before, after = strengths[k - 1, [0, 1]], strengths[k, [0, 1]]
+            escapes.append(grid[k - 1] + (grid[k] - grid[k - 1]) * (before + s / 2)
+                           / (before - after))
+            reached.append(strengths[0])
+            if lam == 0:
+                q = _anti_aligned_norms(task_a, *exact.starts[1])[:2]
+                assert np.all(q <= q0 * np.exp(-s * T)), (T, q, q0 * np.exp(-s * T))
+        escapes = np.array(escapes)
+        if lam == 0:
+            bound = np.array([3.0, 6.0, 12.0])[:, None] + np.log(s / (2 * c * q0 ** 2)) / (2 * s)
+            assert np.all(escapes >= bound), (escapes, bound)
+            assert np.all(escapes[2] - escapes[1] >= 6.0), escapes
+        else:
+            estimate = _lambda_mode_time(s, -np.array(reached), s / 2, c * lam)
+            np.testing.assert_allclose(escapes, estimate, rtol=0.05)
+            assert np.all(np.abs(escapes[2] - escapes[1]) < 0.1), escapes
+            np.testing.assert_allclose(escapes[2], np.log(2 * np.sqrt(2) * s / (c * lam)) / s,
+                                       rtol=0.01)
+
+
 def test_forgetting_from_simulation_equals_the_prediction(schedule, simulated):
     w1, w2 = STARTS["lambda0"][1]
     t = np.concatenate([t if k == 0 else t[1:] for k, (t, _) in enumerate(simulated)])

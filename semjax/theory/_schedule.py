@@ -23,12 +23,14 @@ not an eigendecomposition of QQᵀ: it keeps the relative accuracy of components
 ‖Q‖ (an eigen-factor of QQᵀ loses it as ε‖Q‖²/component², which matters after a reversal, where
 the directions the new task needs were shrunk by the previous phase).
 
-Limits. After a full reversal (Σyx → −Σyx) the weights' component along a direction the new
-task needs is only what the previous phase left of it, ~e^{−s_α T} after T of training on the
-old task: the network sits at the saddle W ≈ 0 for about as long as it trained before (plus the
-original learning time) before relearning, and both the closed form and float64 simulations
-resolve that component only to ε/component. Below 1e-10 of ‖Q‖ the closed form treats it as
-zero and raises the stuck-mode error of `exact_solution` (naming the phase).
+Limits. After a full reversal (Σyx → −Σyx) the network leaves the saddle W ≈ 0 from the
+weights' component along the directions the new task needs, q_α = (W2ᵀu_α − W1v_α)/2, which the
+previous phase shrank (docs/schedules.md, 'Reversal and the saddle'). For λ = 0 it shrinks at
+least as e^{−s_α T} without a floor, so the escape grows with the time T spent on the old task;
+for λ ≠ 0 it settles at a floor set by λ, and the escape stops growing once the old task is
+learned. Both the closed form and float64 simulations resolve that component only to
+ε/component. Below 1e-10 of ‖Q‖ the closed form treats it as zero and raises the stuck-mode
+error of `exact_solution` (naming the phase).
 """
 
 from __future__ import annotations
