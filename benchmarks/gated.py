@@ -157,7 +157,8 @@ def main() -> None:
                   for key, values in samples.items()}
         records.append({"row": name, **{k: v for k, v in settings.items()
                                         if k not in ("runs", "quick")},
-                        "runs": n_runs, "hidden": hidden, "n_paths": len(gates.network.paths),
+                        "runs": n_runs, "n_in": task.n_in, "hidden": hidden,
+                        "n_out": task.n_out, "n_paths": len(gates.network.paths),
                         "record_every": EVERY, "kernel": kernel,
                         "semjax_seconds": samples["semjax"], "torch_seconds": samples["torch"],
                         "semjax_runs_per_second": rate, "torch_runs_per_second": torch_rate,

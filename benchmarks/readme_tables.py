@@ -60,7 +60,36 @@ def core_speed(data: dict) -> str:
     return "\n".join(lines)
 
 
-TABLES = {"core_speed": core_speed}
+def gated(data: dict) -> str:
+    """The table of `benchmarks/gated.py`: per problem, semjax's and the torch loop's runs per
+    second (median [range] of the interleaved repeats), their ratio, the first call and the
+    largest difference of the final pathway strengths."""
+    lines = ["| problem | network | runs | semjax runs/s (median [range]) | torch runs/s "
+             "(median [range]) | × torch | first call s | max abs Δ final a |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row in data["results"]:
+        if "error" in row:
+            lines.append(f"| {row['row']} | — | {row['runs']:,} | failed: {row['error']} | "
+                         "— | — | — | — |")
+            continue
+        low, high = row["semjax_runs_per_second_range"]
+        torch_low, torch_high = row["torch_runs_per_second_range"]
+        lines.append(
+            f"| K = {row['contexts']} | {row['n_in']} → {row['hidden']} → {row['n_out']} "
+            f"({row['n_paths']} pathways) | {row['runs']:,} | "
+            f"{row['semjax_runs_per_second']:,.0f} [{low:,.0f}–{high:,.0f}] | "
+            f"{row['torch_runs_per_second']:,.0f} [{torch_low:,.0f}–{torch_high:,.0f}] | "
+            f"{row['x_torch']:.2f} | {row['first_call_seconds']:.2f} | "
+            f"{row['max_abs_diff_final_pathway_modes']:.1e} |")
+    machine = data["machine"]
+    lines += ["", f"({machine['cpu_count']} cores, {machine['platform']}, jax {machine['jax']}, "
+              f"torch {data['torch']} with {data['torch_threads']} threads; "
+              f"{data['repeats']} interleaved repeats per candidate"
+              f"{', --quick' if data['quick'] else ''}.)"]
+    return "\n".join(lines)
+
+
+TABLES = {"core_speed": core_speed, "gated": gated}
 
 
 def main() -> int:

@@ -31,10 +31,12 @@ def _frames(path) -> list[np.ndarray]:
     return frames
 
 
-# Figures whose quick mode takes 3–11 s on 2 cores: rendered by `semjax figures` (the
+# Figures whose quick mode takes 3–11 s on 2 cores (deep_vs_shallow: its phenomenon is
+# tested in test_development.py): rendered by `semjax figures` (the
 # README's main job) and by `python -m pytest -m slow`, not in the default run.
 SLOW_FIGURES = {"coherence", "structural_forms", "rsa", "theory_vs_simulation", "depth",
-                "svd_rumelhart", "nonlinear_hierarchy", "hierarchy", "gated_race", "relu_gdln"}
+                "svd_rumelhart", "nonlinear_hierarchy", "hierarchy", "gated_race", "relu_gdln",
+                "theory_fits", "deep_vs_shallow"}
 
 
 @pytest.fixture

@@ -358,16 +358,6 @@ def test_schedule_solution_errors_name_the_phase(task_a, schedule):
                                                                                 [1, 2, 2]]
 
 
-def test_reversal_figure_renders(tmp_path):
-    import matplotlib.image
-
-    from semjax.gallery import reversal
-    path = reversal(tmp_path, quick=True)
-    assert path == tmp_path / "reversal.png"
-    image = matplotlib.image.imread(path)[..., :3]
-    assert image.shape[0] > 600 and image.shape[1] > 1000 and np.ptp(image) > 0.5
-
-
 def test_schedule_solution_in_float32(schedule):
     """Without x64 the phases are evaluated in float32; the switch weights are still float64
     (float32 rounding would break the balance check at the switch)."""
