@@ -5,7 +5,8 @@ mode (no warnings), once for the module. On the built site: every gallery figure
 the Gallery page and on the pages whose "Figure" section names it; every tutorial with its code
 and figure; the API pages with their summaries and working links to the theory. Also: every
 public function and class has an API entry, the tests the docs name exist, CITATION.cff agrees
-with pyproject.toml, and the Examples of the most used functions run (doctest)."""
+with pyproject.toml, the Examples of the most used functions run (doctest), and the README's
+schedule and gated-network examples run as pasted into a fresh interpreter."""
 
 import importlib.util
 import re
@@ -444,3 +445,27 @@ def test_the_readme_tables_are_those_of_the_benchmarks_json():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "readme_tables.py"),
                              "--check"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# README sections whose code must run as pasted into a fresh interpreter (after the imports of
+# its "Use" section): the schedule example must enable float64 itself (a new user's first
+# paste failed), and the gated-network example is new
+PASTED_SECTIONS = ("### Task schedules", "### Gated networks")
+README_IMPORTS = "import numpy as np\nimport semjax\nfrom semjax import datasets, theory\n"
+
+
+def _readme_block(heading: str) -> str:
+    """The first python block after the README heading that starts with ``heading``."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n" + heading):]
+    return re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+
+
+def test_readme_examples_run_as_pasted_in_a_fresh_interpreter():
+    code = README_IMPORTS + "".join(_readme_block(heading) for heading in PASTED_SECTIONS)
+    code += "print('pasted', run.modes.shape, race.pathway_modes.shape)\n"
+    # subprocess.run kills the child on a timeout or any exception in this process
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "pasted (8, 601, 3, 4) (1, 301, 4, 4)" in result.stdout, result.stdout

@@ -31,12 +31,13 @@ def _frames(path) -> list[np.ndarray]:
     return frames
 
 
-# Figures whose quick mode takes 3–11 s on 2 cores (deep_vs_shallow: its phenomenon is
-# tested in test_development.py): rendered by `semjax figures` (the
-# README's main job) and by `python -m pytest -m slow`, not in the default run.
+# Figures whose quick mode takes 3–11 s on 2 cores (deep_vs_shallow, illusions: their
+# phenomena are tested in test_development.py and test_examples.py): rendered by
+# `semjax figures` (the README's main job) and by `python -m pytest -m slow`, not in the
+# default run.
 SLOW_FIGURES = {"coherence", "structural_forms", "rsa", "theory_vs_simulation", "depth",
                 "svd_rumelhart", "nonlinear_hierarchy", "hierarchy", "gated_race", "relu_gdln",
-                "theory_fits", "deep_vs_shallow"}
+                "theory_fits", "deep_vs_shallow", "illusions"}
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ store's manifest and the keys of a TOML spec all follow."""
 
 import dataclasses
 import inspect
-import subprocess
-import sys
 import textwrap
 
 import jax
@@ -113,22 +111,28 @@ def test_empty_and_malformed_axis_values_get_one_message_through_every_entry_poi
 
 @pytest.mark.parametrize("name, value", [("init_scale", "[]"), ("init_scale", '"small"'),
                                          ("lam", '"x"'), ("dt", '"0.01"'), ("dt", "[]")])
-def test_a_toml_spec_gets_the_same_message(tmp_path, name, value):
+def test_a_toml_spec_gets_the_same_message(tmp_path, capsys, name, value):
     spec = tmp_path / "sweep.toml"
     settings = {"n_seeds": "2", "hidden": "3", "dt": "0.1", "n_steps": "4",
                 "init_scale": "0.1"} | {name: value}
     spec.write_text('dataset = "four_items"\n[sweep]\n'
                     + "".join(f"{key} = {text}\n" for key, text in settings.items()))
-    result = subprocess.run([sys.executable, "-m", "semjax.cli", "sweep", str(spec),
-                             "--dry-run"], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2, result.stdout + result.stderr
+    status, stderr = _dry_run(spec, capsys)
+    assert status == 2, stderr
     if value == '"0.01"':  # a number in quotes: the spec's own message, naming the fix
         assert (f'semjax: error: {spec} [sweep]: {name} = "0.01" is text (in quotes), not a '
-                f"number; write {name} = 0.01 without quotes.") in result.stderr, result.stderr
+                f"number; write {name} = 0.01 without quotes.") in stderr, stderr
         return
     # the message of every entry point, after the spec's file and table
-    assert f"semjax: error: {spec} [sweep]: {name} must be a finite number" in result.stderr, (
-        result.stderr)
+    assert f"semjax: error: {spec} [sweep]: {name} must be a finite number" in stderr, stderr
+
+
+def _dry_run(spec, capsys) -> tuple[int, str]:
+    """``semjax sweep SPEC --dry-run`` in this process: (exit status, stderr)."""
+    from semjax import cli
+    capsys.readouterr()
+    status = cli.main(["sweep", str(spec), "--dry-run"])
+    return status, capsys.readouterr().err
 
 
 def test_flags_and_numbers_are_not_read_from_strings(seed_task):
@@ -172,7 +176,7 @@ def test_sweep_options_are_declared_like_run_options():
     assert parameters["n_seeds"].default is inspect.Parameter.empty
 
 
-def test_a_dry_run_checks_every_configuration(tmp_path):
+def test_a_dry_run_checks_every_configuration(tmp_path, capsys):
     spec = tmp_path / "grid.toml"
     spec.write_text(textwrap.dedent("""
         dataset = "four_items"
@@ -186,11 +190,10 @@ def test_a_dry_run_checks_every_configuration(tmp_path):
         [over]
         hidden = [4, 9]
     """))
-    result = subprocess.run([sys.executable, "-m", "semjax.cli", "sweep", str(spec),
-                             "--dry-run"], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2
-    assert "lam=0.5 > 0 needs hidden ≤ N3=7" in result.stderr
-    assert "(configuration {'hidden': 9})" in result.stderr
+    status, stderr = _dry_run(spec, capsys)
+    assert status == 2
+    assert "lam=0.5 > 0 needs hidden ≤ N3=7" in stderr
+    assert "(configuration {'hidden': 9})" in stderr
 
 
 def test_explicit_weights_and_seeds_are_one_run_axis(seed_task):

@@ -24,7 +24,9 @@ def contexts(base: Dataset, n_contexts: int, *, context_targets=None,
     Its input is the base item's x_i, followed, with ``context_inputs``, by a one-hot code of
     the context (what a ReLU network needs to tell contexts apart; a gated network is told by
     its gates instead). A network must map the same item to different outputs in different
-    contexts, a nonlinear function of the item and the context.
+    contexts, a nonlinear function of the item and the context. The contextual tasks of Saxe,
+    Sodhani & Lewallen (ICML 2022) and Jarvis et al. ("Make haste slowly", ICLR 2025,
+    arXiv:2503.06181) are of this form.
 
     Args:
         base: the environment (e.g. `four_items`).

@@ -257,6 +257,10 @@ def _gate_array(name: str, value, rows: int, n_items: int | None) -> np.ndarray 
 class Gates:
     """A gated deep linear network: its graph and the gates of every item (module docstring).
 
+    Item μ is mapped by f(x_μ) = (W_L ⊙ M_L(μ)) ⋯ (W_1 ⊙ M_1(μ)) (g_0(μ) ⊙ x_μ), with M_l(μ)
+    the block mask its node and edge gates make of layer l (Saxe, Sodhani & Lewallen, "The
+    neural race reduction", ICML 2022; docs/gated-networks.md).
+
     Give it to `semjax.simulate` or `semjax.train` as ``gates=``; the network then has the
     layer widths of ``modules`` (pass the matching ``depth`` and ``hidden``) and trains on
     the task's items, item μ seeing the gates of column μ.

@@ -158,7 +158,8 @@ def race_loss(correlations: PathwayCorrelations, strengths):
 
     with ℓ₀ = ½ c Σ_μ ‖y_μ‖² − L(T) (`PathwayCorrelations.loss_offset`), T the best linear map;
     the number ``semjax.simulate`` records as ``loss``, exact when the reduction is
-    (``residual`` and ``coupling_residual`` zero).
+    (``residual`` and ``coupling_residual`` zero). Reference: Saxe, Sodhani & Lewallen,
+    "The neural race reduction", ICML 2022 (the loss in the pathway basis).
 
     Args:
         correlations: the reduction's data.
