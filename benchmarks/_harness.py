@@ -103,3 +103,34 @@ def write_json(name: str, payload: dict, path: str | Path | None = None) -> Path
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2))
     print(f"\nwrote {path}")
     return path
+
+
+def write_torch_comparison(name: str, problems: dict, records: list, *, record_every: int,
+                           quick: bool, repeats: int, torch) -> Path:
+    """`write_json` for a benchmark against PyTorch loops: its problems, its rows and how
+    both sides ran (cores, torch version and threads)."""
+    return write_json(name, {"problems": problems, "record_every": record_every,
+                             "quick": quick, "repeats": repeats, "cores": os.cpu_count(),
+                             **torch_environment(torch), "results": records})
+
+
+def torch_gradient_descent(torch, W1, W2, *, outputs, record, targets, c: float, dt: float,
+                           n_steps: int, every: int):
+    """Full-batch gradient descent on L = ½c Σ‖Y − f(X)‖² in batched PyTorch autograd, the
+    baselines' shared loop: from ``(W1, W2)`` (numpy, (runs, ...)), ``outputs(W1, W2)`` giving
+    f(X) for every run and ``record(W1, W2)`` what is recorded at the start and every
+    ``every``-th step; returns the records stacked along axis 1, as numpy."""
+    W1 = torch.tensor(W1).requires_grad_(True)
+    W2 = torch.tensor(W2).requires_grad_(True)
+    with torch.no_grad():
+        records = [record(W1, W2)]
+    for step in range(n_steps):
+        loss = 0.5 * c * ((targets - outputs(W1, W2)) ** 2).sum()
+        W1.grad = W2.grad = None
+        loss.backward()
+        with torch.no_grad():
+            W1 -= dt * W1.grad
+            W2 -= dt * W2.grad
+            if (step + 1) % every == 0:
+                records.append(record(W1, W2))
+    return torch.stack(records, 1).numpy()

@@ -36,14 +36,14 @@ run) is timed apart. Prints a table and writes benchmarks/results/gated.json.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 
 import numpy as np
 
 from _harness import (  # sets OMP_WAIT_POLICY=PASSIVE before torch loads
-    interleaved_samples, print_table, torch_environment, try_first_call, write_json)
+    interleaved_samples, print_table, torch_gradient_descent, try_first_call,
+    write_torch_comparison)
 
 import semjax
 from semjax import Gates, Task, datasets, theory
@@ -91,26 +91,15 @@ class TorchGated:
         out = m2[None, :, :, None] * einsum("boh,bphr->bpor", W2, hidden)
         return einsum("or,bpor->bpr", self.U, out)
 
+    def outputs(self, W1, W2):
+        """f(X) for every run: the gated hidden layer and the masked output layer."""
+        return (W2 * self.mask) @ (self.gate * (W1 @ self.inputs))
+
     def run(self, W1, W2):
         """Gradient descent from (W1, W2) (numpy, (runs, ...)); (runs, records, paths, r)."""
-        torch = self.torch
-        W1 = torch.tensor(W1).requires_grad_(True)
-        W2 = torch.tensor(W2).requires_grad_(True)
-        with torch.no_grad():
-            records = [self.pathway_modes(W1, W2)]
-        for step in range(self.n_steps):
-            hidden = self.gate * (W1 @ self.inputs)  # (runs, H, P)
-            outputs = (W2 * self.mask) @ hidden
-            loss = 0.5 * self.c * ((self.targets - outputs) ** 2).sum()
-            W1.grad = W2.grad = None
-            loss.backward()
-            with torch.no_grad():
-                W1 -= self.dt * W1.grad
-                W2 -= self.dt * W2.grad
-                if (step + 1) % EVERY == 0:
-                    records.append(self.pathway_modes(W1, W2))
-        return torch.stack(records, 1).numpy()
-
+        return torch_gradient_descent(self.torch, W1, W2, outputs=self.outputs,
+                                      record=self.pathway_modes, targets=self.targets,
+                                      c=self.c, dt=self.dt, n_steps=self.n_steps, every=EVERY)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -175,10 +164,8 @@ def main() -> None:
                 f"strengths every {EVERY}th step); torch loops with 2 threads",
                 ["row", "runs", "semjax runs/s", "semjax range", "torch runs/s", "x torch",
                  "first call s", "max |Δ a|"], rows)
-    write_json("gated", {"problems": PROBLEMS, "record_every": EVERY,
-                         "quick": arguments.quick, "repeats": repeats,
-                         "cores": os.cpu_count(), **torch_environment(torch),
-                         "results": records})
+    write_torch_comparison("gated", PROBLEMS, records, record_every=EVERY,
+                           quick=arguments.quick, repeats=repeats, torch=torch)
 
 
 if __name__ == "__main__":

@@ -36,14 +36,14 @@ Prints a table and writes benchmarks/results/nonlinear.json.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 
 import jax
 import numpy as np
 
 from _harness import (  # sets OMP_WAIT_POLICY=PASSIVE before torch loads
-    interleaved_medians, print_table, torch_environment, try_first_call, write_json)
+    interleaved_medians, print_table, torch_gradient_descent, try_first_call,
+    write_torch_comparison)
 
 import semjax
 from semjax import Task, datasets
@@ -107,23 +107,10 @@ class TorchNet:
 
     def run(self, W1, W2):
         """Gradient descent from (W1, W2) (numpy, (runs, ...)); the modes (runs, records, r)."""
-        torch = self.torch
-        W1 = torch.tensor(W1).requires_grad_(True)
-        W2 = torch.tensor(W2).requires_grad_(True)
-        with torch.no_grad():
-            records = [self.modes(self.outputs(W1, W2))]
-        for step in range(self.n_steps):
-            outputs = self.outputs(W1, W2)
-            loss = 0.5 * self.c * ((self.targets - outputs) ** 2).sum()
-            W1.grad = W2.grad = None
-            loss.backward()
-            with torch.no_grad():
-                W1 -= self.dt * W1.grad
-                W2 -= self.dt * W2.grad
-                if (step + 1) % EVERY == 0:
-                    records.append(self.modes(self.outputs(W1, W2)))
-        return torch.stack(records, 1).numpy()
-
+        return torch_gradient_descent(
+            self.torch, W1, W2, outputs=self.outputs,
+            record=lambda W1, W2: self.modes(self.outputs(W1, W2)), targets=self.targets,
+            c=self.c, dt=self.dt, n_steps=self.n_steps, every=EVERY)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -182,10 +169,8 @@ def main() -> None:
                 f"{EVERY}th step); torch.bmm + autograd loops with 2 threads",
                 ["row", "runs", "semjax runs/s", "torch runs/s", "x torch", "first call s",
                  "max |Δ modes|"], rows)
-    write_json("nonlinear", {"problems": PROBLEMS, "record_every": EVERY,
-                             "quick": arguments.quick, "repeats": repeats,
-                             "cores": os.cpu_count(), **torch_environment(torch),
-                             "results": records})
+    write_torch_comparison("nonlinear", PROBLEMS, records, record_every=EVERY,
+                           quick=arguments.quick, repeats=repeats, torch=torch)
 
 
 if __name__ == "__main__":

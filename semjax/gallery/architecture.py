@@ -3,6 +3,8 @@ networks learning a hierarchy coarse to fine (docs/theory.md §5.10)."""
 
 from __future__ import annotations
 
+import math
+
 from pathlib import Path
 
 import jax
@@ -49,9 +51,10 @@ def depth(out_dir, *, quick: bool = False) -> Path:
             u0 = np.array([start(L) for start in starts.values()])
             t_end = 2.0 * float(np.max(transition_time(s, u0, s / 2, depth=L))) + 1.0
             dt = min(0.02, 0.1 / L)
-            run = simulate(task, hidden=2, depth=L, t_max=t_end, dt=dt, init="aligned",
-                           init_scale=u0, record=("modes",), kernel="reference",
-                           record_every=max(1, int(t_end / dt / 300)))
+            every = max(1, int(t_end / dt / 300))  # about 300 records, whole records to t_end
+            run = simulate(task, hidden=2, depth=L, n_steps=every * math.ceil(t_end / dt / every),
+                           dt=dt, init="aligned", init_scale=u0, record=("modes",),
+                           kernel="reference", record_every=every)
             measured[:, j] = analysis.crossing_times(run, np.array([s]))[:, 0, 0]
             t = np.linspace(0, run.t[-1], 300)
             curves = np.asarray(mode_strength(t[:, None], s, u0, depth=L))
