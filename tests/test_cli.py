@@ -1,6 +1,9 @@
-"""The ``semjax`` command end to end, through subprocesses: simulate → show → compare, a sweep
-spec, bad arguments (one-line message, exit status 2), diverged runs (exit status 1), and the
-``--help`` of every command. Tiny problems, so that the file runs in well under a minute."""
+"""The ``semjax`` command end to end: simulate → show → compare, a sweep spec, bad arguments
+(one-line message, exit status 2), diverged runs (exit status 1), and the ``--help`` of every
+command. Tiny problems, so that the file runs in well under a minute. The commands that make
+the results, one bad argument, ``compare``'s exit status and the help run as separate
+processes (``python -m semjax.cli``, the console script); the other commands run
+``semjax.cli.main`` in this process (`semjax`), which shares its imports and compilations."""
 
 from __future__ import annotations
 
@@ -56,8 +59,21 @@ def _finish(process, timeout=120):
 
 
 def semjax(*arguments, cwd):
-    """Run ``python -m semjax.cli ARGUMENTS``: (exit status, stdout, stderr)."""
-    return _finish(_start(arguments, cwd))
+    """Run ``semjax ARGUMENTS`` in this process, in ``cwd``: (exit status, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from semjax import cli
+    stdout, stderr, before = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            status = cli.main([str(argument) for argument in arguments])
+    except SystemExit as exit:  # argparse's own errors exit, as they would end the process
+        status = exit.code
+    finally:
+        os.chdir(before)
+    return status, stdout.getvalue(), stderr.getvalue()
 
 
 def semjax_all(commands, cwd):
@@ -189,7 +205,9 @@ def test_bad_arguments_give_one_line_and_exit_status_2(tmp_path):
         (("show", "missing.npz"), "no such file: 'missing.npz'"),
         (("show", "junk.npz"), "cannot read 'junk.npz' as a semjax result"),
     ]
-    outcomes = semjax_all([arguments for arguments, _ in cases], cwd=tmp_path)
+    # the first as a separate process (what a user's shell sees), the others in this one
+    outcomes = [*semjax_all([cases[0][0]], cwd=tmp_path),
+                *(semjax(*arguments, cwd=tmp_path) for arguments, _ in cases[1:])]
     for (arguments, message), (status, _, stderr) in zip(cases, outcomes):
         line = _one_line_error(status, stderr)
         assert message in line, (arguments, line)
