@@ -1,6 +1,6 @@
 """A sweep under `jax.distributed`: 2 processes × 2 emulated CPU devices on 127.0.0.1 (CPU
-collectives for the barriers) give bitwise the single-process, single-device result, in
-float32 and float64, for a plain sweep and a grid; each process writes its own chunks."""
+collectives for the barriers) give bitwise the single-process, single-device result, for a
+plain sweep (float32) and a grid (float64); each process writes its own chunks."""
 
 import json
 import os
@@ -30,7 +30,7 @@ CHILD = textwrap.dedent("""
                                process_id=process)
     assert jax.process_count() == 2 and len(jax.local_devices()) == 2
     task = semjax.Task(sigma_yx=np.array({matrix}, float), sigma_x=np.eye(4))
-    for dtype in ("float32", "float64"):
+    for dtype in ("float32",):  # float64: the grid
         plain = semjax.sweep(task, hidden=4, chunk_size=3, dtype=dtype, progress=False,
                              checkpoint_dir=f"{{folder}}/plain_{{dtype}}", **{run})
         np.savez(f"{{folder}}/process{{process}}_{{dtype}}.npz", modes=plain.modes,
@@ -69,7 +69,7 @@ def test_two_processes_give_bitwise_the_single_device_sweep(tmp_path):
 
     task = Task(sigma_yx=np.array(SEED_MATRIX, float), sigma_x=np.eye(4))
     references = {}
-    for dtype in ("float32", "float64"):
+    for dtype in ("float32",):  # float64: the grid
         plain = sweep(task, hidden=4, chunk_size=10, dtype=dtype, devices=1, progress=False,
                       **RUN)
         references[dtype] = {"modes": plain.modes, "loss": plain.loss, "w0": plain.weights[0],
