@@ -127,7 +127,8 @@ def main(quick: bool = False, out_dir=".") -> dict:
             responses, deep_theory.t, np.median(np.asarray(deep_theory.product) @ x, axis=0)
             @ u[k], deep.t, (np.asarray(deep.product) @ x) @ u[k],
             color=plotting.mode_color(k), marker=plotting.mode_marker(k),
-            label=f"{item}, |v| = {abs(typical.values[k]):.2f}", separate_labels=False)
+            label=f"{item}, |v| = {abs(typical.values[k]):.2f}", separate_labels=False,
+            stagger=k / len(MEMBERS))  # rose and daisy coincide: their markers take turns
     plotting.mark_times(responses, np.median(crossing, axis=0))
     responses.axhline(threshold, color="black", linewidth=0.8, linestyle="--",
                       label=f"threshold θ = {threshold:.2f}")
