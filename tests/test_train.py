@@ -147,13 +147,13 @@ def online_sgd(items_task):
                      record=("weights",), dtype="float64").weights
     one = tuple(w[:, 0] for w in start)
     start = tuple(np.repeat(w, 1024, axis=0) for w in one)
-    results = {}
+    results, every = {}, round(0.5 / RATES[-1])  # one call per k: the rates are a batch axis
     for k in (1, 2, 4):
-        for rate in RATES:
-            results[k, rate] = train(
-                items_task, hidden=6, t_max=1.0, init=start, batch_size=k, replace=True,
-                optimizer=optax.sgd(rate), learning_rate=rate, key=k, record=("modes",),
-                record_every=round(0.5 / rate)).modes
+        run = train(items_task, hidden=6, n_steps=round(1 / RATES[0]), init=start,
+                    batch_size=k, replace=True, optimizer=optax.sgd,
+                    learning_rate=list(RATES), key=k, record=("modes",), record_every=every)
+        for modes, rate in zip(np.asarray(run.modes), RATES):  # t = 0, 0.5, 1 of each rate
+            results[k, rate] = modes[:, [0, round(0.5 / rate) // every, round(1 / rate) // every]]
     flow = simulate(items_task, hidden=6, t_max=1.0, dt=1e-3, init=one, method="rk4",
                     record=("modes",), record_every=500).modes[0]
     return results, flow
