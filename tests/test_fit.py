@@ -143,3 +143,17 @@ def test_deep_chain_fit():
     fit = theory.fit(T, clean, depth=3)
     np.testing.assert_allclose(fit.s, s, rtol=1e-7)
     np.testing.assert_allclose(fit.a0, a0, rtol=1e-6)
+
+
+def test_modes_at_rest_are_fitted_without_nan():
+    """A curve that never moves (flat at its strength, or zero) is fitted as a mode at rest:
+    the closed form's derivatives are finite at a0 = s, so neither the estimates nor the run's
+    linearity turn NaN (a mode that never moves weighs nothing)."""
+    derivative = jax.jacfwd(lambda a0: theory.deep_mode_strength(T, 2.0, a0))(2.0)
+    assert np.all(np.isfinite(derivative))
+    moving = np.asarray(theory.deep_mode_strength(T, 1.0, 1e-3))
+    curves = np.stack([np.full_like(T, 1.5), np.zeros_like(T), moving], axis=-1)
+    fit = theory.fit(T, curves)
+    assert np.all(np.isfinite(fit.s)) and np.all(np.isfinite(fit.a0))
+    np.testing.assert_allclose(fit.s, [1.5, 0.0, 1.0], atol=1e-9)
+    assert np.isfinite(fit.linearity) and fit.linearity > 1 - 1e-9

@@ -66,16 +66,20 @@ def deep_mode_strength(t, s, a0, *, tau=1.0):
     (z > 30), as e^{ln s − ln(1 + e^z)}: no overflow or underflow for any t ≥ 0, s > 0 and
     a0 > 0 whose a(t) is representable (even when s/a0 itself overflows, e.g. a(0) = 1e-306
     for s = 1e4), in float32 and float64. Requires a0 ≥ 0 (a0 = 0 is the saddle, where the
-    mode stays).
+    mode stays). Derivatives are finite everywhere: at a0 = s exactly (the mode at rest, where
+    ln|s − a0| is not taken) the derivative in a0 reads 0 instead of e^{−2st/τ}, a point that
+    a fit starting there (a flat curve) does not move from.
 
     Raises:
         ValueError: t < 0, s ≤ 0, a0 < 0 or non-finite values (when concrete).
     """
     _check_mode_arguments(t, s, a0, tau)
     t, s, a0 = jnp.asarray(t), jnp.asarray(s), jnp.asarray(a0)
-    exponent = jnp.log(jnp.abs(s - a0)) - jnp.log(a0) - 2 * s * t / tau
-    far = exponent > _FAR_BELOW  # each branch sees only its own range (finite gradients)
-    direct = s / (1 + jnp.sign(s - a0) * jnp.exp(jnp.minimum(exponent, _FAR_BELOW)))
+    gap = s - a0
+    moving = gap != 0  # at rest (a0 = s) the value is s and ln 0 is never differentiated
+    exponent = jnp.log(jnp.abs(jnp.where(moving, gap, 1.0))) - jnp.log(a0) - 2 * s * t / tau
+    far = moving & (exponent > _FAR_BELOW)  # each branch sees only its own range
+    direct = s / (1 + jnp.sign(gap) * jnp.exp(jnp.minimum(exponent, _FAR_BELOW)))
     logarithmic = jnp.exp(jnp.log(s) - jnp.logaddexp(0.0, jnp.maximum(exponent, _FAR_BELOW)))
     return jnp.where(far, logarithmic, direct)
 
