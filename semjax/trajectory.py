@@ -43,6 +43,7 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
+from semjax import _validation
 from semjax import readouts as _readouts
 
 FORMAT_NAME = "semjax.Trajectory"
@@ -382,6 +383,20 @@ class Trajectory:
             return None
         return next((axis for axis in _STEP_AXES if axis in self.batch_axes), None)
 
+    def _step_rates(self) -> np.ndarray:
+        """The step size of each run along the step-size axis (each run's time is t · rate),
+        or [1] for a run in units of τ."""
+        axis = self._step_axis()
+        if self.info.get("time_unit") == "step" and axis is None:
+            raise ValueError("t counts optimiser steps and no learning rate is known (a built "
+                             "optax transformation): give learning_rate=η to semjax.train, "
+                             "which sets t = step · η.")
+        return np.ones(1) if axis is None else np.asarray(self.coords[axis], dtype=float)
+
+    def _default_times(self) -> np.ndarray:
+        """`on_times`'s default grid: the times of the run with the smallest step size."""
+        return np.asarray(self.t, dtype=float) * self._step_rates().min()
+
     def on_times(self, t=None) -> Trajectory:
         """The trajectory on one time grid in units of τ, interpolated linearly in time.
 
@@ -407,18 +422,11 @@ class Trajectory:
             ValueError: ``t`` not 1-D and increasing, or beyond a run's last record (naming
                 the run and its end); a run counting steps without a step-size axis.
         """
-        own = np.asarray(self.t, dtype=float)
-        axis = self._step_axis()
-        if self.info.get("time_unit") == "step" and axis is None:
-            raise ValueError("t counts optimiser steps and no learning rate is known (a built "
-                             "optax transformation): give learning_rate=η to semjax.train, "
-                             "which sets t = step · η.")
-        rates = (np.ones(1) if axis is None else
-                 np.asarray(self.coords[axis], dtype=float))  # each run's time: own · rate
-        t = own * rates.min() if t is None else np.asarray(t, dtype=float)
-        if t.ndim != 1 or not t.size or np.any(np.diff(t) < 0):
-            raise ValueError(f"t must be a non-empty 1-D array of increasing times (in units of "
-                             f"τ); got shape {t.shape}.")
+        own, axis, rates = np.asarray(self.t, dtype=float), self._step_axis(), self._step_rates()
+        t = self._default_times() if t is None else np.asarray(t, dtype=float)
+        if t.ndim != 1 or not t.size or not np.all(np.isfinite(t)) or np.any(np.diff(t) < 0):
+            raise ValueError(f"t must be a non-empty 1-D array of finite, increasing times (in "
+                             f"units of τ); got {_validation.describe(t)}.")
         if len(own) < 2:
             raise ValueError("on_times needs at least two records to interpolate between.")
         for rate in rates:

@@ -131,6 +131,19 @@ def test_trajectory_input_is_checked(task):
         theory.fit(run)
     with pytest.raises(TypeError, match="taken from the trajectory"):
         theory.fit(run, np.zeros((3, 1)))
+    # several step sizes: t counts steps, not τ (a fit would hold τ = 1 step)
+    steps = Trajectory.create(t=np.arange(6.0), finite=np.ones(2, bool),
+                              batch_axes=("learning_rate",), coords={"learning_rate": [0.1, 0.2]},
+                              info={"time_unit": "step"}, modes=np.ones((2, 6, 1)))
+    with pytest.raises(ValueError, match=r"t counts steps .* fit\(run.on_times\(\)\)"):
+        theory.fit(steps)
+
+
+def test_a_start_beyond_the_fitted_strength_has_no_delay_and_says_so():
+    curve = np.asarray(theory.deep_mode_strength(T, 2.0, 1e-3))[:, None]
+    with pytest.warns(UserWarning, match="1 of 1 curves have no delay"):
+        fit = theory.fit(T, curve, start=5.0)
+    assert np.isnan(fit.delay).all()
 
 
 @pytest.mark.slow  # 7 s CPU: compiling the Newton solve of the implicit time under jacfwd

@@ -93,6 +93,8 @@ def test_on_times_puts_runs_of_several_step_sizes_on_one_time_axis():
     with pytest.raises(ValueError, match=r"t spans \[0, 6\] but the records of the run with "
                                          r"learning_rate=0.5 span \[0, 4\]"):
         run.on_times(np.linspace(0, 6, 4))
+    with pytest.raises(ValueError, match="finite, increasing times"):
+        run.on_times([0.0, np.nan])
     one = run.select(learning_rate=1.0)  # one step size: t in units of τ again
     np.testing.assert_allclose(one.t, np.arange(9.0))
     assert one.info["time_unit"] == "tau"

@@ -70,9 +70,9 @@ def _on_common_times(a, b, t):
     if isinstance(t, str):
         if t != "common":
             raise ValueError(f"t must be an array of times (units of τ) or 'common'; got {t!r}.")
-        own = [run.on_times() for run in (a, b)]  # each ends with its shortest run
-        end = min(run.t[-1] for run in own)
-        t = own[1].t[own[1].t <= end * (1 + 1e-12)]
+        own = [run._default_times() for run in (a, b)]  # each ends with its shortest run
+        end = min(times[-1] for times in own)
+        t = own[1][own[1] <= end * (1 + 1e-12)]
     return a.on_times(t), b.on_times(t)
 
 

@@ -56,7 +56,7 @@ import numpy as np
 import optax
 
 from semjax import _validation
-from semjax.theory._modes import _check_broadcastable, mode_strength
+from semjax.theory._modes import _check_broadcastable, _check_concrete, mode_strength
 from semjax.theory._times import initial_strength_from_half_time, rise_time, transition_time
 from semjax.trajectory import Trajectory
 
@@ -83,7 +83,9 @@ class Fit:
         a0: fitted initial strength a(0) of the closed form.
         tau: time constant τ (fitted with ``fit_tau=True``, else the one given).
         delay: lag of the run behind the closed form from the given ``start`` (module
-            docstring), or None when no start was given.
+            docstring), or None when no start was given; NaN for a curve whose start and
+            fitted a0 lie on opposite sides of s (the closed form from a0 never passes
+            ``start``; `fit` warns, naming how many).
         s_se, a0_se, tau_se, delay_se: their standard errors (delay_se None with delay).
         rms: root-mean-square residual per curve, in the curves' units.
         r2: R² per curve, 1 − Σ_t (m − m̂)² / Σ_t (m − m̄)².
@@ -119,10 +121,15 @@ class Fit:
                               tau=self.tau[..., None, :], depth=self.depth, d=1.0)
 
 
-def _curves_of(data, modes) -> tuple[np.ndarray, np.ndarray]:
+def _curves_of(data, modes, fit_tau: bool) -> tuple[np.ndarray, np.ndarray]:
     """(t, modes) from a Trajectory or from arrays, checked: t increasing and ≥ 0, modes
-    (..., T, M) finite."""
+    (..., T, M) finite, and a trajectory's t in units of τ unless τ is fitted."""
     if isinstance(data, Trajectory):
+        if data.info.get("time_unit") == "step" and not fit_tau:
+            raise ValueError("the trajectory's t counts steps (runs of several step sizes, each "
+                             "at its own time step · η): fit it on one time axis, "
+                             "fit(run.on_times()), or one step size, fit(run.select(...)), or "
+                             "fit τ in steps too, fit(run, fit_tau=True).")
         if modes is not None:
             raise TypeError("modes is taken from the trajectory; pass fit(run) or fit(t, modes).")
         if data.modes is None:
@@ -172,9 +179,7 @@ def _optional_positive(name: str, value, shape, fix: str):
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be real numbers; got "
                         f"{_validation.describe(value)}.") from None
-    bad = ~np.isfinite(array) | (array <= 0)
-    if np.any(bad):
-        raise ValueError(f"{name} must be finite and > 0; got {array[bad].ravel()[0]}. {fix}")
+    _check_concrete(name, array, allow_zero=False, fix=fix)
     return np.broadcast_to(array, shape)
 
 
@@ -329,12 +334,12 @@ def fit(data, modes=None, *, s=None, tau=1.0, fit_tau: bool = False, depth: int 
             free parameters, s, tau or start not positive or not broadcastable, depth < 2, a
             trajectory without ``modes`` or with diverged runs.
     """
-    t, curves = _curves_of(data, modes)
+    if not isinstance(fit_tau, (bool, np.bool_)):
+        raise TypeError(f"fit_tau must be True or False; got {_validation.describe(fit_tau)}.")
+    t, curves = _curves_of(data, modes, bool(fit_tau))
     depth = _validation.positive_int("depth", depth, minimum=2)
     steps = _validation.positive_int("steps", steps, minimum=0)
     polish = _validation.positive_int("polish", polish, minimum=0)
-    if not isinstance(fit_tau, (bool, np.bool_)):
-        raise TypeError(f"fit_tau must be True or False; got {_validation.describe(fit_tau)}.")
     optimizer = _ADAM if optimizer is None else optimizer
     if not isinstance(optimizer, optax.GradientTransformation):
         raise TypeError(f"optimizer must be an optax GradientTransformation, e.g. "
@@ -362,6 +367,11 @@ def fit(data, modes=None, *, s=None, tau=1.0, fit_tau: bool = False, depth: int 
         r2 = 1 - rss / total
         linearity = 1 - rss.sum(axis=-1) / total.sum(axis=-1)
     delay = (values[..., 3], errors[..., 3]) if start is not None else (None, None)
+    if start is not None and np.any(np.isnan(delay[0])):
+        _validation.warn(f"{int(np.isnan(delay[0]).sum())} of {delay[0].size} curves have no "
+                         "delay (NaN): their start and fitted a0 lie on opposite sides of the "
+                         "fitted s, so the closed form from a0 never passes start; check start "
+                         "(the run's actual a(0)).")
     return Fit(s=values[..., 0], a0=values[..., 1], tau=values[..., 2], delay=delay[0],
                s_se=errors[..., 0], a0_se=errors[..., 1], tau_se=errors[..., 2],
                delay_se=delay[1], rms=np.sqrt(rss / t.shape[0]), r2=r2, linearity=linearity,
