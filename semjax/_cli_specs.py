@@ -107,7 +107,8 @@ def build_task(name: str, *, normalise: str = "mean", options=None, key: int = 0
     accepted = _options(function)
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise UsageError(f"{where}dataset {name!r} has no option(s) {', '.join(unknown)}; it "
+        raise UsageError(f"{where}dataset {name!r} has no option(s) "
+                         f"{', '.join(_with_guess(key, accepted) for key in unknown)}; it "
                          f"takes {dataset_usage(name, function)}.")
     missing = [p for p, parameter in accepted.items()
                if parameter.default is inspect.Parameter.empty and p not in options]
@@ -200,15 +201,19 @@ def over_keys() -> list[str]:
 def _unknown(where: str, found, allowed, allowed_text: str | None = None) -> None:
     """Refuse keys of ``found`` not in ``allowed``, naming each (and the allowed key it is
     probably a typo of) and what is allowed (``allowed_text``, default the list)."""
-    import difflib
     unknown = sorted(set(found) - set(allowed))
     if unknown:
-        named = ", ".join(
-            repr(key) + "".join(f" (did you mean {match!r}?)" for match in
-                                difflib.get_close_matches(key, allowed, n=1))
-            for key in unknown)
+        named = ", ".join(_with_guess(repr(key), allowed, key) for key in unknown)
         raise UsageError(f"{where}: unknown key(s) {named}; allowed: "
                          f"{allowed_text or ', '.join(allowed)}.")
+
+
+def _with_guess(shown: str, allowed, key: str | None = None) -> str:
+    """``shown`` (the unknown ``key``, by default ``shown`` itself), followed by the allowed
+    name it is probably a typo of, if any: "normalize (did you mean 'normalise'?)"."""
+    import difflib
+    matches = difflib.get_close_matches(shown if key is None else key, list(allowed), n=1)
+    return shown + "".join(f" (did you mean {match!r}?)" for match in matches)
 
 
 def _quoted_numbers(where: str, table: dict, exempt=()) -> None:

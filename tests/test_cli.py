@@ -200,6 +200,8 @@ def test_bad_arguments_give_one_line_and_exit_status_2(tmp_path):
         (("simulate", "four_items", *TINY[:6], "--dt", "-0.1", "--n-steps", "2"),
          "argument --dt: must be a number > 0"),
         (("simulate", "four_items", "-D", "flip=1", *TINY), "has no option(s) flip"),
+        (("simulate", "branching_diffusion", "-D", "branchng=2", *TINY),
+         "has no option(s) branchng (did you mean 'branching'?)"),
         (("sweep", "typo.toml"), "unknown key(s) 'n_seed'"),
         (("sweep", "table.toml"), "unknown key(s) 'extra'"),
         (("show", "missing.npz"), "no such file: 'missing.npz'"),
