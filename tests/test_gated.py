@@ -283,10 +283,63 @@ def test_train_runs_gated_networks_on_minibatches(race_task):
      "layer\\(s\\) \\[3\\]"),
     (lambda: Gates([[4], [2, 2], [7]], nodes={1: np.full((2, 12), np.nan)}), ValueError,
      "finite"),
+    (lambda: Gates.relu((np.ones((2, 3, 4)), np.ones((2, 5, 3))), np.ones((4, 6))),
+     ValueError, "weights\\[0\\] must be a 2-D matrix"),
+    (lambda: Gates.relu((np.full((3, 4), np.nan), np.ones((5, 3))), np.ones((4, 6))),
+     ValueError, "weights\\[0\\] must be finite"),
+    (lambda: Gates.relu((np.ones((3, 4)), np.ones((5, 2))), np.ones((4, 6))), ValueError,
+     "weights\\[1\\] must have shape .*expected 3"),
+    (lambda: Gates.contexts(CONTEXT, n_in=4, hidden=0, outputs=[7] * 4), ValueError,
+     "hidden must be an integer >= 1"),
+    (lambda: Gates.contexts(CONTEXT, n_in=4.0, hidden=2, outputs=[7] * 4), TypeError,
+     "n_in must be an integer"),
+    (lambda: Gates.contexts(CONTEXT, n_in=4, hidden=2, outputs=[7]), ValueError,
+     "outputs must list the widths"),
+    (lambda: Gates.contexts(CONTEXT, n_in=4, hidden=2, outputs=7), ValueError,
+     "outputs must list the widths"),
+    (lambda: Gates.contexts(CONTEXT, n_in=4, hidden=2, outputs=[7, 7, 0, 7]), ValueError,
+     "outputs\\[2\\]"),
+    (lambda: Gates.contexts([0, 0, 2, 2], n_in=4, hidden=2, outputs=[7] * 4), ValueError,
+     "context has no item in context\\(s\\) \\[1\\]"),
 ])
 def test_bad_graphs_and_gates_get_clear_errors(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+@pytest.mark.parametrize("t, a0, max_step, match", [
+    ([0.0, np.nan, 2.0], START, None, "t must be finite"),
+    ([0.0, 1.0, np.inf], START, None, "t must be finite"),
+    ([0.0, -1.0], START, None, "t must be finite and ≥ 0"),
+    ([0.0, 2.0, 1.0], START, None, "increasing times"),
+    ([0.0, 1.0], [START, np.nan], None, "a0 must be finite"),
+    ([0.0, 1.0], -START, None, "a0 must be finite and ≥ 0"),
+    ([0.0, 3.0], START, 1e-9, "t and max_step=1e-09 need 3e\\+09 RK4 steps"),
+])
+def test_bad_race_arguments_get_clear_errors(race_task, t, a0, max_step, match):
+    correlations = theory.pathway_correlations(race_task, race_gates(compete=False))
+    with pytest.raises(ValueError, match=match):
+        theory.neural_race(t, correlations, a0, max_step=max_step)
+
+
+_SELECTIVITY = (np.ones((5, 4)), np.ones((3, 5)))
+
+
+@pytest.mark.parametrize("weights, contexts, error, match", [
+    (_SELECTIVITY, [0, 0, 2, 2], ValueError, "contexts has no item in context\\(s\\) \\[1\\]"),
+    (_SELECTIVITY, [0, 1, 1], ValueError, "contexts must give each of the 4 items'"),
+    (_SELECTIVITY, [0.0, 1.0, 1.0, 0.0], ValueError, "contexts must give"),
+    ((np.full((5, 4), np.nan), np.ones((3, 5))), [0, 0, 1, 1], ValueError,
+     "weights\\[0\\] must be finite"),
+    ((np.ones((5, 4)), np.full((3, 5), np.nan)), [0, 0, 1, 1], ValueError,
+     "weights\\[1\\] must be finite"),
+    ((*_SELECTIVITY, np.ones((2, 3))), [0, 0, 1, 1], ValueError,
+     "weights must be \\(W1, W2\\).*got 3 arrays"),
+    ((np.ones((5, 4)), np.ones((3, 4))), [0, 0, 1, 1], ValueError, "same batch axes"),
+])
+def test_bad_selectivity_arguments_get_clear_errors(weights, contexts, error, match):
+    with pytest.raises(error, match=match):
+        semjax.analysis.context_selectivity(weights, np.ones((4, 4)), contexts)
 
 
 @pytest.mark.parametrize("arguments, error, match", [

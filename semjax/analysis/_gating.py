@@ -8,6 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from semjax import _validation
+from semjax.dynamics._gated import context_labels
 
 
 class ContextSelectivity(NamedTuple):
@@ -53,16 +54,20 @@ def context_selectivity(weights, inputs, contexts, *, threshold: float = 0.1
         threshold: the fraction of a unit's (or the largest unit's) size that counts.
 
     Raises:
-        ValueError: weights that do not chain, inputs of the wrong width, contexts of the
-            wrong length or not integers ≥ 0.
+        ValueError, TypeError: weights that are not two finite arrays or do not chain, inputs of the
+            wrong width, contexts of the wrong length, not integers 0..K−1 or with a context
+            unused.
     """
-    w1, w2 = (np.asarray(w, dtype=float) for w in weights)
+    if (isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__")
+            or len(weights) != 2):
+        got = (f"{len(weights)} arrays" if hasattr(weights, "__len__")
+               else _validation.describe(weights))
+        raise ValueError(f"weights must be (W1, W2), the two weight layers of a two-layer "
+                         f"network; got {got}. Pass a depth-2 run's weights.")
+    w1, w2 = (_finite_weights(f"weights[{layer}]", weight)
+              for layer, weight in enumerate(weights))
     inputs = _validation.finite_matrix("inputs", inputs, shape=(w1.shape[-1], None))
-    contexts = np.asarray(contexts)
-    if (contexts.shape != (inputs.shape[1],) or not np.issubdtype(contexts.dtype, np.integer)
-            or contexts.min(initial=0) < 0):
-        raise ValueError(f"contexts must give each of the {inputs.shape[1]} items' context as "
-                         f"an integer ≥ 0; got {_validation.describe(contexts)}.")
+    contexts = context_labels("contexts", contexts, n_items=inputs.shape[1])
     if w2.shape[-1] != w1.shape[-2] or w1.shape[:-2] != w2.shape[:-2]:
         raise ValueError(f"weights must be (W1, W2) of a two-layer network with the same batch "
                          f"axes; got shapes {w1.shape} and {w2.shape}.")
@@ -79,3 +84,21 @@ def context_selectivity(weights, inputs, contexts, *, threshold: float = 0.1
     counts = np.stack([np.sum(significant & (n_active == n), axis=-1)
                        for n in range(1, n_contexts + 1)], axis=-1)
     return ContextSelectivity(active, significant, counts)
+
+
+def _finite_weights(name: str, value) -> np.ndarray:
+    """``value`` as a float64 array of matrices (*batch, rows, columns), or raise naming
+    ``name``."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a real array of weight matrices; got "
+                        f"{_validation.describe(value)} ({error}).") from None
+    if array.ndim < 2 or 0 in array.shape:
+        raise ValueError(f"{name} must be a non-empty weight matrix (*batch, rows, columns); "
+                         f"got an array of shape {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(f"{name} must be finite; entry {bad} is {array[bad]}. Pass the "
+                         f"weights of runs that did not diverge (or drop those runs).")
+    return array

@@ -72,8 +72,6 @@ class GatedNetwork:
 
     modules: tuple
     edges: tuple
-    activation = "linear"
-    bias = False
     linear_chain = False  # the map depends on the item: the correlation form does not apply
 
     @property
@@ -161,8 +159,7 @@ class GatedNetwork:
 
     def hidden(self, weights, inputs, gates: GateValues):
         """The first layer's gated activity h_1 (the network's outputs at depth 1)."""
-        values = _gate_rows(inputs, gates.nodes[0], self.unit_modules(0))
-        return self._layer(1, weights[0], values, gates)
+        return self.apply(weights[:1], inputs, gates)
 
     def pathway_modes(self, weights, gates: GateValues):
         """a_{p,α} = u_αᵀ W̄_p v_α: every pathway's map W̄_p projected on the pathways' shared
@@ -330,8 +327,24 @@ class Gates:
         Args:
             weights: the ReLU network's (W_1, ..., W_L) (one run).
             inputs: X (N1, P), e.g. ``task.inputs``.
+
+        Raises:
+            ValueError, TypeError: weights that are not finite matrices of one run, layers that
+                do not chain, or inputs of the wrong width.
         """
-        weights = [np.asarray(w, dtype=float) for w in weights]
+        given = weights
+        try:
+            weights = list(weights)
+        except TypeError:
+            weights = []
+        if not weights or isinstance(given, str):
+            raise TypeError(f"weights must be the ReLU network's weight matrices (W_1, ..., W_L) "
+                            f"of one run; got {_validation.describe(given)}.")
+        rows = None
+        for layer, weight in enumerate(weights):
+            weights[layer] = _validation.finite_matrix(f"weights[{layer}]", weight,
+                                                       shape=(None, rows))
+            rows = weights[layer].shape[0]
         values = _validation.finite_matrix("inputs", inputs, shape=(weights[0].shape[1], None))
         gates = []
         for weight in weights[:-1]:
@@ -359,15 +372,25 @@ class Gates:
                 (K + 1)·hidden).
             outputs: K + 1 widths summing to N3.
             compete: join the context modules to the shared block too.
+
+        Raises:
+            ValueError, TypeError: n_in or hidden not a positive integer, outputs not a
+                sequence of at least 2 positive widths, or context not integers 0..K−1 with
+                every context used.
         """
-        context = np.asarray(context)
+        n_in = _validation.positive_int("n_in", n_in)
+        hidden = _validation.positive_int("hidden", hidden)
+        if (not isinstance(outputs, (Sequence, np.ndarray)) or isinstance(outputs, str)
+                or np.ndim(outputs) != 1 or len(outputs) < 2):
+            raise ValueError(f"outputs must list the widths of the K + 1 output blocks (shared, "
+                             f"context 0, ..., K−1), at least 2, e.g. [7, 7, 7]; got "
+                             f"{_validation.describe(outputs)}.")
+        outputs = [_validation.positive_int(f"outputs[{index}]", width)
+                   for index, width in enumerate(outputs)]
         n_contexts = len(outputs) - 1
-        if (context.ndim != 1 or not np.issubdtype(context.dtype, np.integer)
-                or context.min(initial=0) < 0 or context.max(initial=0) >= n_contexts):
-            raise ValueError(f"context must give each item's context as an integer in "
-                             f"0..{n_contexts - 1} (len(outputs) − 1 contexts); got "
-                             f"{_validation.describe(context)}.")
-        modules = [[n_in], [hidden] * (n_contexts + 1), list(outputs)]
+        context = context_labels("context", context, n_contexts=n_contexts,
+                                 source="outputs")
+        modules = [[n_in], [hidden] * (n_contexts + 1), outputs]
         on = np.concatenate([np.ones((1, len(context))),
                              (context[None, :] == np.arange(n_contexts)[:, None])])
         edges = [(0, 0), *((k, k) for k in range(1, n_contexts + 1))]
@@ -412,6 +435,31 @@ class Gates:
     def __repr__(self) -> str:
         return (f"Gates(modules={[list(m) for m in self.network.modules]}, "
                 f"n_items={self.n_items}, n_paths={len(self.network.paths)})")
+
+
+def context_labels(name: str, value, *, n_items: int | None = None,
+                   n_contexts: int | None = None, source: str = "") -> np.ndarray:
+    """Each item's context as integers 0..K−1 with every context used, shape (P,), or a
+    ValueError naming ``name`` and the fix. K is ``n_contexts`` (len(``source``) − 1, for the
+    message) or, when None, the largest label + 1; P is ``n_items`` when given."""
+    labels = np.asarray(value)
+    if (labels.ndim != 1 or not labels.size or not np.issubdtype(labels.dtype, np.integer)
+            or (n_items is not None and labels.shape != (n_items,)) or labels.min() < 0
+            or (n_contexts is not None and labels.max() >= n_contexts)):
+        items = "item's" if n_items is None else f"of the {n_items} items'"
+        upper = "K−1" if n_contexts is None else f"{n_contexts - 1}"
+        given = f" (K = len({source}) − 1 = {n_contexts})" if source else ""
+        raise ValueError(f"{name} must give each {items} context as an integer in 0..{upper}"
+                         f"{given}, shape (P,); got {_validation.describe(value)}.")
+    n_contexts = int(labels.max()) + 1 if n_contexts is None else n_contexts
+    missing = sorted(set(range(n_contexts)) - set(labels.tolist()))
+    if missing:
+        fix = (f"give every context at least one item, or pass fewer {source}" if source else
+               f"number the contexts 0..K−1 with every one used, e.g. "
+               f"np.unique({name}, return_inverse=True)[1]")
+        raise ValueError(f"{name} has no item in context(s) {missing} of 0..{n_contexts - 1}: "
+                         f"{fix}.")
+    return labels
 
 
 def _check_connected(network: GatedNetwork) -> None:
@@ -585,7 +633,7 @@ def pathway_correlations(task, gates: Gates) -> PathwayCorrelations:
                 U[rows, alpha] = direction / np.linalg.norm(direction)
     s = np.einsum("ia,pij,ja->pa", U, sigma_yx, V)
     order = np.argsort(-np.abs(s).max(axis=0), kind="stable")
-    U, V, owner, s = U[:, order], V[:, order], owner[order], s[:, order]
+    U, V, owner = U[:, order], V[:, order], owner[order]
     U, V = fix_signs(U, V)
     s = np.einsum("ia,pij,ja->pa", U, sigma_yx, V)
     d = np.zeros((n_paths, n_paths, V.shape[1]))
@@ -599,7 +647,7 @@ def pathway_correlations(task, gates: Gates) -> PathwayCorrelations:
                                                      V), axis=(1, 2))
         / np.maximum(np.linalg.norm(sigma_yx, axis=(1, 2)), 1e-300),
         coupling_residual=_coupling_residual(sigma_x, V),
-        loss_offset=0.5 * c * float(np.sum(Y ** 2) - np.sum((Y - task.target_map @ X) ** 2)),
+        loss_offset=float(task.excess_loss(np.zeros((task.n_out, task.n_in)))),
         depth=network.depth)
 
 

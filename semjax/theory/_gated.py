@@ -38,7 +38,7 @@ from jax import lax
 from semjax import _validation
 from semjax.dynamics._gated import PathwayCorrelations
 from semjax.dynamics._steppers import rk4
-from semjax.theory._modes import mode_strength
+from semjax.theory._modes import _A0_FIX, _TIME_FIX, _check_concrete, mode_strength
 
 _STEP_PER_RATE = 0.01  # default RK4 step: this fraction of the fastest linearised timescale
 
@@ -94,16 +94,16 @@ def neural_race(t, correlations: PathwayCorrelations, a0, *, tau=1.0, max_step=N
         a_{p,α}(t) of shape (*a0.shape, T, n_paths, r).
 
     Raises:
-        ValueError: t not 1-D, decreasing or negative; a0 < 0; max_step or tau ≤ 0.
+        ValueError: t not 1-D, decreasing, negative or not finite; a0 < 0 or not finite;
+            max_step or tau ≤ 0; more RK4 steps between two times than int32 counts.
     """
     times = np.asarray(t, dtype=float)
-    if times.ndim != 1 or not times.size or np.any(times < 0) or np.any(np.diff(times) < 0):
+    _check_concrete("t", times, fix=_TIME_FIX)
+    if times.ndim != 1 or not times.size or np.any(np.diff(times) < 0):
         raise ValueError(f"t must be a non-empty 1-D array of increasing times ≥ 0 (in units of "
                          f"τ); got {_validation.describe(t)}.")
     a0 = np.asarray(a0, dtype=float)
-    if not np.all(np.isfinite(a0)) or np.any(a0 < 0):
-        raise ValueError(f"a0 must be finite and ≥ 0 (the aligned start's pathway strength, "
-                         f"init_scale); got {_validation.describe(a0)}.")
+    _check_concrete("a0", a0, fix=_A0_FIX)
     tau = _validation.positive_float("tau", tau)
     depth = correlations.depth
     if max_step is None:
@@ -115,7 +115,13 @@ def neural_race(t, correlations: PathwayCorrelations, a0, *, tau=1.0, max_step=N
         max_step = _STEP_PER_RATE / max(rate, 1e-300)
     max_step = _validation.positive_float("max_step", max_step)
     gaps = np.diff(np.concatenate([[0.0], times]))
-    counts = np.maximum(1, np.ceil(gaps / max_step - 1e-9)).astype(np.int32)
+    counts = np.maximum(1, np.ceil(gaps / max_step - 1e-9))
+    if counts.max() > np.iinfo(np.int32).max:
+        raise ValueError(f"t and max_step={max_step:g} need {counts.max():.3g} RK4 steps between "
+                         f"two requested times (more than {np.iinfo(np.int32).max}, the step "
+                         f"counter's range): pass a larger max_step or more times in between "
+                         f"(t's largest gap is {gaps.max():g}).")
+    counts = counts.astype(np.int32)
     dtype = jnp.result_type(float)
     flat = _race(jnp.asarray(a0.reshape(-1), dtype), jnp.asarray(correlations.s, dtype),
                  jnp.asarray(correlations.d, dtype), jnp.asarray(correlations.carried, dtype),
