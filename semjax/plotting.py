@@ -458,21 +458,19 @@ def plot_mode_strengths_with_theory(ax, run, closed_form, *, names=None, band=(1
     runs = runs_of(simulated, len(run.batch_axes))
     curves = np.median(runs_of(predicted, len(closed_form.batch_axes)), axis=0)
     artists, handles = [], []
-    for group in _overlapping(curves, overlap * _largest(curves)):
-        for position, mode in enumerate(group):
-            color, marker = mode_color(mode), mode_marker(mode)
-            linestyle = MODE_LINESTYLES[position % len(MODE_LINESTYLES)]
-            artists += ax.plot(closed_form.t, curves[:, mode], color=color, linestyle=linestyle,
-                               linewidth=1.5, label=f"{names[mode]} (theory)")
-            artists += plot_runs(ax, run.t, runs[..., mode], color=color, band=band,
-                                 marker=marker, label=f"{names[mode]} (simulation)",
-                                 stagger=position / len(group))
-            handles.append((mode, color, marker, linestyle))
+    for mode, (position, size) in enumerate(_places(curves, overlap)):
+        color, marker = mode_color(mode), mode_marker(mode)
+        linestyle = MODE_LINESTYLES[position % len(MODE_LINESTYLES)]
+        artists += ax.plot(closed_form.t, curves[:, mode], color=color, linestyle=linestyle,
+                           linewidth=1.5, label=f"{names[mode]} (theory)")
+        artists += plot_runs(ax, run.t, runs[..., mode], color=color, band=band,
+                             marker=marker, label=f"{names[mode]} (simulation)",
+                             stagger=position / size)
+        handles.append((mode, color, marker, linestyle))
     ax.set_xlabel(r"$t/\tau$")
     ax.set_ylabel("mode strength")
     if legend:
         from matplotlib.lines import Line2D
-        handles.sort()
         entries = [Line2D([], [], color=color, marker=marker, linestyle=linestyle, markersize=4)
                    for _, color, marker, linestyle in handles]
         entries += [Line2D([], [], color="0.3"),
