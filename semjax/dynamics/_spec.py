@@ -366,11 +366,18 @@ def _length(name: str, kind):
     return check
 
 
+def _network_of(values) -> _network.Network | _gated.GatedNetwork:
+    """The network's static form from the option values: a gated network's graph, or a
+    `Network` of the activation and biases."""
+    gates = values.get("gates")
+    if gates is not None:
+        return gates.network
+    return _network.Network(values.get("activation", "linear"), values["bias"])
+
+
 def _record(value, earlier) -> tuple:
     resolved = readouts.resolve(value)
-    gates = earlier.get("gates")
-    network = (_network.Network(earlier["activation"], earlier["bias"]) if gates is None
-               else gates.network)
+    gates, network = earlier.get("gates"), _network_of(earlier)
     for readout in resolved:
         if readout.linear_chain and not network.linear_chain:
             raise ValueError(f"record={readout.name!r} is defined for linear networks without "
@@ -592,9 +599,7 @@ class RunSpec:
     @functools.cached_property
     def network(self) -> _network.Network | _gated.GatedNetwork:
         """The network's static form: a `Network`, or a gated network's graph."""
-        if self.gates is not None:
-            return self.gates.network
-        return _network.Network(self.values.get("activation", "linear"), self.values["bias"])
+        return _network_of(self.values)
 
     @property
     def gates(self) -> _gated.Gates | None:
