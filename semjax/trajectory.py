@@ -326,6 +326,9 @@ class Trajectory:
                                  f"{sizes[axis]} entries of "
                                  f"axis {axis!r} (coordinates {_listed(self.coords[axis])}); "
                                  "give a position below it, or a coordinate value.")
+            if beyond.dtype == bool and beyond.shape != (sizes[axis],):
+                raise IndexError(f"a mask of {beyond.size} booleans for axis {axis!r} of "
+                                 f"{sizes[axis]} entries; give one boolean per entry.")
         index = tuple(positions.get(axis, slice(None)) for axis in self.batch_axes)
         kept = tuple(a for a in self.batch_axes
                      if not isinstance(positions.get(a), (int, np.integer)))

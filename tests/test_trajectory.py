@@ -65,6 +65,8 @@ def test_select_picks_coordinate_values_and_names_what_is_missing(trajectory):
         labelled.select(scale="rmsprop")
     with pytest.raises(IndexError, match=r"position 3 is beyond the 2 entries of axis 'scale'"):
         trajectory.select(scale=3)
+    with pytest.raises(IndexError, match=r"a mask of 1 booleans for axis 'scale' of 2 entries"):
+        trajectory.select(scale=[True])
     widths = trajectory.replace(coords={**trajectory.coords, "scale": np.array([16, 0])})
     np.testing.assert_array_equal(widths.sel(scale=0).modes, trajectory.modes[1])  # by value
     np.testing.assert_array_equal(widths.select(scale=0).modes, trajectory.modes[0])  # position

@@ -89,14 +89,14 @@ def make_figures(out_dir="figures", *, names=None, quick: bool = False,
     os.makedirs(out_dir, exist_ok=True)
     from tqdm.auto import tqdm
     if jobs == 1:
-        return [_draw(name, out_dir, quick)
+        return [FIGURES[name](out_dir, quick=quick)
                 for name in tqdm(names, desc="figures", disable=not progress)]
     import concurrent.futures
     import multiprocessing
     pool = concurrent.futures.ProcessPoolExecutor(  # spawn: JAX does not survive a fork
         jobs, mp_context=multiprocessing.get_context("spawn"))
     try:
-        futures = {pool.submit(_draw, name, out_dir, quick): name for name in names}
+        futures = {pool.submit(FIGURES[name], out_dir, quick=quick): name for name in names}
         drawn = {}
         for future in tqdm(concurrent.futures.as_completed(futures), total=len(names),
                            desc="figures", disable=not progress):
@@ -105,7 +105,3 @@ def make_figures(out_dir="figures", *, names=None, quick: bool = False,
         pool.shutdown(cancel_futures=True)
     return [drawn[name] for name in names]
 
-
-def _draw(name: str, out_dir, quick: bool) -> Path:
-    """Draw one figure of `FIGURES` (in this process or in a worker of `make_figures`)."""
-    return FIGURES[name](out_dir, quick=quick)
